@@ -1,0 +1,36 @@
+// Attributes every containerd call to the CRI RPC being served (AsyncLocalStorage), so the
+// RPC's log line can list the containerd calls it made: the seed of the mapping trace.
+import { AsyncLocalStorage } from "node:async_hooks";
+
+export interface TracedCall {
+  /** "containerd.services.tasks.v1.Tasks/Create" */
+  method: string;
+  /** Key ids of the request (id, container_id, key, name, ...). */
+  ids: Record<string, string>;
+  ms: number;
+  /** gRPC status code name, "OK" on success. */
+  code: string;
+}
+
+export interface RpcTrace {
+  calls: TracedCall[];
+}
+
+const storage = new AsyncLocalStorage<RpcTrace>();
+
+export function runTraced<T>(fn: () => Promise<T>): { trace: RpcTrace; result: Promise<T> } {
+  const trace: RpcTrace = { calls: [] };
+  return { trace, result: storage.run(trace, fn) };
+}
+
+export function currentTrace(): RpcTrace | undefined {
+  return storage.getStore();
+}
+
+/** Caps what one RPC records, so a long streaming RPC cannot grow its trace without bound. */
+const MAX_CALLS = 200;
+
+export function recordCall(call: TracedCall): void {
+  const t = storage.getStore();
+  if (t && t.calls.length < MAX_CALLS) t.calls.push(call);
+}

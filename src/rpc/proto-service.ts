@@ -1,0 +1,160 @@
+// Bridges protobuf-es service descriptors (generated from proto/) to grpc-js, so both the
+// CRI server and the containerd clients are typed end to end by the generated schemas.
+import * as grpc from "@grpc/grpc-js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+
+export function methodPath(service: DescService, method: DescMethod): string {
+  return `/${service.typeName}/${method.name}`;
+}
+
+function serializer<D extends DescMessage>(schema: D) {
+  return (value: MessageShape<D>): Buffer => Buffer.from(toBinary(schema, value));
+}
+
+function deserializer<D extends DescMessage>(schema: D) {
+  return (bytes: Buffer): MessageShape<D> => fromBinary(schema, bytes);
+}
+
+/** grpc-js service definition for a generated service, keyed by the method's local name. */
+export function grpcServiceDefinition(service: DescService): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const m of service.methods) {
+    def[m.localName] = {
+      path: methodPath(service, m),
+      requestStream: m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming",
+      responseStream: m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
+      requestSerialize: serializer(m.input) as (v: unknown) => Buffer,
+      requestDeserialize: deserializer(m.input),
+      responseSerialize: serializer(m.output) as (v: unknown) => Buffer,
+      responseDeserialize: deserializer(m.output),
+    };
+  }
+  return def;
+}
+
+type In<M> = M extends { input: infer I extends DescMessage } ? I : never;
+type Out<M> = M extends { output: infer O extends DescMessage } ? O : never;
+
+/** A unary handler: request message in, response (init shape) out. */
+export type UnaryHandler<M> = (req: MessageShape<In<M>>, call: grpc.ServerUnaryCall<MessageShape<In<M>>, unknown>) => Promise<MessageInitShape<Out<M>>>;
+/** A server-streaming handler writes responses with `send` until it resolves. */
+export type StreamHandler<M> = (
+  req: MessageShape<In<M>>,
+  send: (res: MessageInitShape<Out<M>>) => Promise<void>,
+  call: grpc.ServerWritableStream<MessageShape<In<M>>, unknown>,
+) => Promise<void>;
+
+export type ServiceHandlers<S extends GenServiceMethods> = {
+  [K in keyof S]: S[K]["methodKind"] extends "unary" ? UnaryHandler<S[K]> : S[K]["methodKind"] extends "server_streaming" ? StreamHandler<S[K]> : never;
+};
+
+export interface CallOpts {
+  /** Milliseconds; each call gets a deadline. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export type UnaryClientMethod<M> = (req: MessageInitShape<In<M>>, opts?: CallOpts) => Promise<MessageShape<Out<M>>>;
+export type StreamClientMethod<M> = (req: MessageInitShape<In<M>>, opts?: CallOpts) => AsyncIterable<MessageShape<Out<M>>>;
+export interface DuplexClientStream<M> {
+  write(msg: MessageInitShape<In<M>>): void;
+  end(): void;
+  cancel(): void;
+  [Symbol.asyncIterator](): AsyncIterator<MessageShape<Out<M>>>;
+}
+export type DuplexClientMethod<M> = (opts?: CallOpts) => DuplexClientStream<M>;
+
+export type ServiceClient<S extends GenServiceMethods> = {
+  [K in keyof S]: S[K]["methodKind"] extends "unary"
+    ? UnaryClientMethod<S[K]>
+    : S[K]["methodKind"] extends "server_streaming"
+      ? StreamClientMethod<S[K]>
+      : DuplexClientMethod<S[K]>;
+};
+
+/** Hooks a client calls around every RPC; the containerd layer uses them for metadata and tracing. */
+export interface ClientInterceptor {
+  metadata(): grpc.Metadata;
+  defaultTimeoutMs: number;
+  /** Called once per call with its outcome. */
+  observe(path: string, req: unknown, startedAt: bigint, error: grpc.ServiceError | null): void;
+}
+
+export function createServiceClient<S extends GenServiceMethods>(
+  service: GenService<S>,
+  client: grpc.Client,
+  hooks: ClientInterceptor,
+): ServiceClient<S> {
+  const out: Record<string, unknown> = {};
+  const desc = service as unknown as DescService;
+  for (const m of desc.methods) {
+    const path = methodPath(desc, m);
+    const ser = serializer(m.input);
+    const de = deserializer(m.output);
+    const deadline = (opts?: CallOpts) => {
+      const ms = opts?.timeoutMs ?? hooks.defaultTimeoutMs;
+      return ms > 0 ? { deadline: Date.now() + ms } : {};
+    };
+    if (m.methodKind === "unary") {
+      out[m.localName] = (init: MessageInitShape<DescMessage>, opts?: CallOpts) =>
+        new Promise((resolve, reject) => {
+          const req = create(m.input, init);
+          const started = process.hrtime.bigint();
+          const call = client.makeUnaryRequest(path, ser, de, req, hooks.metadata(), deadline(opts), (err, res) => {
+            opts?.signal?.removeEventListener("abort", onAbort);
+            hooks.observe(path, req, started, err ?? null);
+            if (err) reject(err);
+            else resolve(res);
+          });
+          const onAbort = () => call.cancel();
+          opts?.signal?.addEventListener("abort", onAbort, { once: true });
+        });
+    } else if (m.methodKind === "server_streaming") {
+      out[m.localName] = (init: MessageInitShape<DescMessage>, opts?: CallOpts) => {
+        const req = create(m.input, init);
+        const started = process.hrtime.bigint();
+        const stream = client.makeServerStreamRequest(path, ser, de, req, hooks.metadata(), deadline(opts));
+        const onAbort = () => stream.cancel();
+        opts?.signal?.addEventListener("abort", onAbort, { once: true });
+        let observed = false;
+        const observe = (err: grpc.ServiceError | null) => {
+          if (observed) return;
+          observed = true;
+          opts?.signal?.removeEventListener("abort", onAbort);
+          hooks.observe(path, req, started, err);
+        };
+        stream.on("error", (e: grpc.ServiceError) => observe(e));
+        stream.on("end", () => observe(null));
+        return {
+          async *[Symbol.asyncIterator]() {
+            try {
+              for await (const msg of stream) yield msg;
+            } finally {
+              stream.cancel();
+            }
+          },
+        };
+      };
+    } else {
+      out[m.localName] = (opts?: CallOpts) => {
+        const started = process.hrtime.bigint();
+        const stream =
+          m.methodKind === "bidi_streaming"
+            ? client.makeBidiStreamRequest(path, ser, de, hooks.metadata(), deadline(opts))
+            : null;
+        if (!stream) throw new Error(`client streaming method ${path} is not supported`);
+        stream.on("error", (e: grpc.ServiceError) => hooks.observe(path, {}, started, e));
+        stream.on("end", () => hooks.observe(path, {}, started, null));
+        return {
+          write: (init: MessageInitShape<DescMessage>) => stream.write(create(m.input, init)),
+          end: () => stream.end(),
+          cancel: () => stream.cancel(),
+          [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+        };
+      };
+    }
+  }
+  return out as ServiceClient<S>;
+}
