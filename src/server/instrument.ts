@@ -1,0 +1,124 @@
+// The instrumented wrapper in front of every CRI RPC: init check, per-RPC logging with the
+// containerd calls it made, UNIMPLEMENTED for what is not built, and one error mapping.
+import * as grpc from "@grpc/grpc-js";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import { runTraced } from "../containerd/trace.js";
+import { Code, codeOf, messageOf, toServiceError, unavailable, unimplemented } from "../errors.js";
+import type { Logger } from "../log.js";
+
+/** Reads are logged at debug, mutations at info (containerd's CRI does the same split). */
+const READ_RPC = /^(Version|Status|RuntimeConfig|List.*|.*Status|ImageFsInfo|.*Stats|.*Metrics|ListMetricDescriptors|GetContainerEvents)$/;
+
+/** Request fields that identify what an RPC is about, for the log line. */
+const ID_FIELDS = ["podSandboxId", "containerId", "execId", "sandboxId"];
+
+function idsOf(req: Record<string, unknown>): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const f of ID_FIELDS) {
+    const v = req[f];
+    if (typeof v === "string" && v !== "") ids[f] = v;
+  }
+  const image = req["image"] as { image?: unknown } | undefined;
+  if (image && typeof image.image === "string" && image.image) ids["image"] = image.image;
+  const config = req["config"] as { metadata?: { name?: unknown } } | undefined;
+  if (config?.metadata && typeof config.metadata.name === "string") ids["name"] = config.metadata.name;
+  return ids;
+}
+
+export interface InstrumentOptions {
+  logger: Logger;
+  isReady: () => boolean;
+}
+
+type AnyUnary = (req: never, call: never) => Promise<unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers are typed where written; here only called.
+type AnyStream = (req: never, send: (res: any) => Promise<void>, call: never) => Promise<void>;
+
+export function instrumentService(
+  service: DescService,
+  handlers: Partial<Record<string, AnyUnary | AnyStream>>,
+  opts: InstrumentOptions,
+): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    impl[method.localName] =
+      method.methodKind === "server_streaming"
+        ? streamingImpl(service, method, handlers[method.localName] as AnyStream | undefined, opts)
+        : unaryImpl(service, method, handlers[method.localName] as AnyUnary | undefined, opts);
+  }
+  return impl;
+}
+
+function logOutcome(opts: InstrumentOptions, method: DescMethod, req: unknown, started: bigint, calls: unknown[], err: unknown) {
+  const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+  const fields: Record<string, unknown> = { rpc: method.name, ...idsOf(req as Record<string, unknown>), ms };
+  if (opts.logger.isDebugEnabled()) fields["containerd"] = calls;
+  if (err) {
+    const code = codeOf(err);
+    fields["code"] = Code[code];
+    fields["error"] = messageOf(err);
+    // A NotFound on a read is an answer, not a failure worth a warning.
+    const level = code === Code.NOT_FOUND || code === Code.UNIMPLEMENTED ? "debug" : "warn";
+    opts.logger.log(level, `${method.name} failed`, fields);
+  } else {
+    opts.logger.log(READ_RPC.test(method.name) ? "debug" : "info", `${method.name}`, fields);
+  }
+}
+
+function precheck(service: DescService, method: DescMethod, handler: unknown, opts: InstrumentOptions): Error | null {
+  if (!handler) return unimplemented(`${service.typeName}.${method.name} is not implemented by crib`);
+  if (!opts.isReady()) return unavailable("crib is not initialized yet");
+  return null;
+}
+
+function unaryImpl(service: DescService, method: DescMethod, handler: AnyUnary | undefined, opts: InstrumentOptions): grpc.handleUnaryCall<object, object> {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const early = precheck(service, method, handler, opts);
+    if (early) {
+      logOutcome(opts, method, call.request as object, started, [], early);
+      callback(toServiceError(early));
+      return;
+    }
+    const { trace, result } = runTraced(() => (handler as AnyUnary)(call.request as never, call as never));
+    result.then(
+      (res) => {
+        logOutcome(opts, method, call.request as object, started, trace.calls, null);
+        callback(null, create(method.output, res as never));
+      },
+      (err: unknown) => {
+        logOutcome(opts, method, call.request as object, started, trace.calls, err);
+        callback(toServiceError(err));
+      },
+    );
+  };
+}
+
+function streamingImpl(service: DescService, method: DescMethod, handler: AnyStream | undefined, opts: InstrumentOptions): grpc.handleServerStreamingCall<object, object> {
+  return (call) => {
+    const started = process.hrtime.bigint();
+    const early = precheck(service, method, handler, opts);
+    if (early) {
+      logOutcome(opts, method, call.request as object, started, [], early);
+      call.emit("error", toServiceError(early));
+      return;
+    }
+    const send = (res: object) =>
+      new Promise<void>((resolve) => {
+        if (call.write(create(method.output, res as never))) resolve();
+        else call.once("drain", resolve);
+      });
+    const { trace, result } = runTraced(() => (handler as AnyStream)(call.request as never, send as never, call as never));
+    result.then(
+      () => {
+        logOutcome(opts, method, call.request as object, started, trace.calls, null);
+        call.end();
+      },
+      (err: unknown) => {
+        logOutcome(opts, method, call.request as object, started, trace.calls, err);
+        call.emit("error", toServiceError(err));
+      },
+    );
+  };
+}

@@ -1,0 +1,95 @@
+// Builds crib: connects to containerd, checks it, assembles the handlers behind the
+// instrumented wrapper and serves the CRI on a unix socket.
+import * as grpc from "@grpc/grpc-js";
+import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.js";
+import { grpcServiceDefinition } from "../rpc/proto-service.js";
+import { Containerd } from "../containerd/client.js";
+import { detectCapabilities } from "../containerd/capabilities.js";
+import { failedPrecondition, unavailable, wrap } from "../errors.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { CriDeps } from "../cri/deps.js";
+import { instrumentService } from "./instrument.js";
+import { prepareSocketPath, restrictSocket } from "./socket.js";
+import { imageHandlers, runtimeHandlers, startServices, type Services } from "./handlers.js";
+
+export interface Crib {
+  deps: CriDeps;
+  /** Stops serving, then releases containerd. */
+  stop(): Promise<void>;
+}
+
+async function connectContainerd(config: Config, logger: Logger): Promise<Containerd> {
+  const cd = new Containerd({ address: config.containerdAddress, namespace: config.namespace, defaultTimeoutMs: config.containerdTimeoutMs });
+  try {
+    await cd.waitReady(10_000);
+  } catch (e) {
+    cd.close();
+    throw unavailable(`containerd is not reachable at ${config.containerdAddress}: ${(e as Error).message}`);
+  }
+  logger.debug("connected to containerd", { address: config.containerdAddress, namespace: config.namespace });
+  return cd;
+}
+
+export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
+  const containerd = await connectContainerd(config, logger);
+  let ready = false;
+  let services: Services | undefined;
+  let server: grpc.Server | undefined;
+  try {
+    const capabilities = await detectCapabilities(containerd).catch((e) => {
+      throw wrap(e, "failed to detect containerd capabilities");
+    });
+    if (capabilities.criPluginLoaded && !config.allowContainerdCri) {
+      throw failedPrecondition(
+        `containerd's own CRI plugin is loaded on ${config.containerdAddress}: two CRI servers on namespace ${config.namespace} corrupt each other's state; disable it (disabled_plugins) or pass --allow-containerd-cri`,
+      );
+    }
+    logger.info("containerd", { version: capabilities.version, transfer: capabilities.transfer, sandboxStore: capabilities.sandboxStore });
+    const deps: CriDeps = { config, containerd, capabilities, logger };
+    services = await startServices(deps);
+
+    server = new grpc.Server({
+      "grpc.max_receive_message_length": 16 << 20,
+      "grpc.max_send_message_length": 16 << 20,
+    });
+    const opts = { logger, isReady: () => ready };
+    server.addService(grpcServiceDefinition(RuntimeService), instrumentService(RuntimeService, runtimeHandlers(deps, services), opts));
+    server.addService(grpcServiceDefinition(ImageService), instrumentService(ImageService, imageHandlers(deps, services), opts));
+
+    await prepareSocketPath(config.listen);
+    const srv = server;
+    await new Promise<void>((resolve, reject) =>
+      srv.bindAsync(`unix://${config.listen}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+    await restrictSocket(config.listen);
+    ready = true;
+    logger.info("serving CRI", { listen: config.listen });
+
+    const running = server;
+    const svc = services;
+    return {
+      deps,
+      async stop() {
+        ready = false;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            running.forceShutdown();
+            resolve();
+          }, 5000);
+          running.tryShutdown(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        await svc.stop();
+        containerd.close();
+      },
+    };
+  } catch (e) {
+    server?.forceShutdown();
+    await services?.stop();
+    containerd.close();
+    throw e;
+  }
+}
