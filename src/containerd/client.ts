@@ -2,7 +2,7 @@
 // namespace as `containerd-namespace` metadata and a deadline, and is recorded in the
 // trace of the CRI RPC being served. grpc-js reconnects by itself when containerd restarts.
 import * as grpc from "@grpc/grpc-js";
-import { createServiceClient, type ServiceClient } from "../rpc/proto-service.js";
+import { createServiceClient, type CallOpts, type ServiceClient } from "../rpc/proto-service.js";
 import { recordCall } from "./trace.js";
 import { Containers } from "../gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
 import { Content } from "../gen/github.com/containerd/containerd/api/services/content/v1/content_pb.js";
@@ -84,9 +84,10 @@ export class Containerd {
     const namespace = opts.namespace;
     const hooks = {
       defaultTimeoutMs: opts.defaultTimeoutMs ?? 30_000,
-      metadata: () => {
+      metadata: (callOpts?: CallOpts) => {
         const md = new grpc.Metadata();
         md.set("containerd-namespace", namespace);
+        if (callOpts?.lease) md.set("containerd-lease", callOpts.lease);
         return md;
       },
       observe: (path: string, req: unknown, started: bigint, err: grpc.ServiceError | null) => {

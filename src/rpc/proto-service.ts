@@ -54,6 +54,8 @@ export interface CallOpts {
   /** Milliseconds; each call gets a deadline. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** containerd lease the call's resources are held by (sent as `containerd-lease`). */
+  lease?: string;
 }
 
 export type UnaryClientMethod<M> = (req: MessageInitShape<In<M>>, opts?: CallOpts) => Promise<MessageShape<Out<M>>>;
@@ -76,7 +78,7 @@ export type ServiceClient<S extends GenServiceMethods> = {
 
 /** Hooks a client calls around every RPC; the containerd layer uses them for metadata and tracing. */
 export interface ClientInterceptor {
-  metadata(): grpc.Metadata;
+  metadata(opts?: CallOpts): grpc.Metadata;
   defaultTimeoutMs: number;
   /** Called once per call with its outcome. */
   observe(path: string, req: unknown, startedAt: bigint, error: grpc.ServiceError | null): void;
@@ -102,7 +104,7 @@ export function createServiceClient<S extends GenServiceMethods>(
         new Promise((resolve, reject) => {
           const req = create(m.input, init);
           const started = process.hrtime.bigint();
-          const call = client.makeUnaryRequest(path, ser, de, req, hooks.metadata(), deadline(opts), (err, res) => {
+          const call = client.makeUnaryRequest(path, ser, de, req, hooks.metadata(opts), deadline(opts), (err, res) => {
             opts?.signal?.removeEventListener("abort", onAbort);
             hooks.observe(path, req, started, err ?? null);
             if (err) reject(err);
@@ -115,7 +117,7 @@ export function createServiceClient<S extends GenServiceMethods>(
       out[m.localName] = (init: MessageInitShape<DescMessage>, opts?: CallOpts) => {
         const req = create(m.input, init);
         const started = process.hrtime.bigint();
-        const stream = client.makeServerStreamRequest(path, ser, de, req, hooks.metadata(), deadline(opts));
+        const stream = client.makeServerStreamRequest(path, ser, de, req, hooks.metadata(opts), deadline(opts));
         const onAbort = () => stream.cancel();
         opts?.signal?.addEventListener("abort", onAbort, { once: true });
         let observed = false;
@@ -142,7 +144,7 @@ export function createServiceClient<S extends GenServiceMethods>(
         const started = process.hrtime.bigint();
         const stream =
           m.methodKind === "bidi_streaming"
-            ? client.makeBidiStreamRequest(path, ser, de, hooks.metadata(), deadline(opts))
+            ? client.makeBidiStreamRequest(path, ser, de, hooks.metadata(opts), deadline(opts))
             : null;
         if (!stream) throw new Error(`client streaming method ${path} is not supported`);
         stream.on("error", (e: grpc.ServiceError) => hooks.observe(path, {}, started, e));
