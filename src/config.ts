@@ -163,7 +163,7 @@ export function applyToml(base: Config, doc: Toml): Config {
     const r = raw as Toml;
     c.runtimes[name] = {
       runtimeType: str(r, "runtime_type", "io.containerd.runc.v2"),
-      options: table(r, "options"),
+      options: { ...table(r, "options") },
       sandboxer: str(r, "sandboxer", "podsandbox"),
     };
   }

@@ -1,6 +1,7 @@
 // Builds crib: connects to containerd, checks it, assembles the handlers behind the
 // instrumented wrapper and serves the CRI on a unix socket.
 import * as grpc from "@grpc/grpc-js";
+import { readFile } from "node:fs/promises";
 import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.js";
 import { grpcServiceDefinition } from "../rpc/proto-service.js";
 import { Containerd } from "../containerd/client.js";
@@ -46,7 +47,8 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
       );
     }
     logger.info("containerd", { version: capabilities.version, transfer: capabilities.transfer, sandboxStore: capabilities.sandboxStore });
-    const deps: CriDeps = { config, containerd, capabilities, logger };
+    const ownOOMScoreAdj = Number((await readFile("/proc/self/oom_score_adj", "utf8")).trim());
+    const deps: CriDeps = { config, containerd, capabilities, logger, ownOOMScoreAdj };
     services = await startServices(deps);
 
     server = new grpc.Server({

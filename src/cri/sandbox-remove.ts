@@ -1,0 +1,43 @@
+// RemovePodSandbox: force-remove the pod's containers, then everything RunPodSandbox made.
+// Removing an unknown id succeeds (idempotent), as in containerd's CRI.
+import { isNotFound, wrap } from "../errors.js";
+import type { Sandbox } from "../store/sandbox-store.js";
+import type { CriDeps, RuntimeHandlers, RuntimeState } from "./deps.js";
+import { cleanupSandboxFiles, isHostIpc, sandboxPaths } from "./sandbox-files.js";
+import { stopSandbox, type StopSandboxContainers } from "./sandbox-stop.js";
+import { deleteContainerAndSnapshot } from "./task-ops.js";
+
+export type RemoveSandboxContainers = (sandboxId: string) => Promise<void>;
+
+export async function removeSandbox(
+  deps: CriDeps,
+  state: RuntimeState,
+  s: Sandbox,
+  hooks: { stopContainers: StopSandboxContainers; removeContainers: RemoveSandboxContainers },
+): Promise<void> {
+  const id = s.meta.id;
+  // Stop first: the pod may still be ready when the kubelet gave up on stopping it.
+  await stopSandbox(deps, s, hooks.stopContainers);
+  await hooks.removeContainers(id);
+  await deleteContainerAndSnapshot(deps.containerd, id, deps.config.snapshotter, id);
+  if (deps.capabilities.sandboxStore) {
+    await deps.containerd.sandboxStore.delete({ sandboxId: id }).catch((e) => {
+      if (!isNotFound(e)) throw wrap(e, `failed to delete sandbox "${id}" from the sandbox store`);
+    });
+  }
+  await cleanupSandboxFiles(sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config)));
+  state.sandboxes.delete(id);
+}
+
+export function removePodSandbox(
+  deps: CriDeps,
+  state: RuntimeState,
+  hooks: { stopContainers: StopSandboxContainers; removeContainers: RemoveSandboxContainers },
+): RuntimeHandlers["removePodSandbox"] {
+  return async (req) => {
+    const s = state.sandboxes.find(req.podSandboxId);
+    if (!s) return {};
+    await removeSandbox(deps, state, s, hooks);
+    return {};
+  };
+}

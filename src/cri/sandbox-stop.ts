@@ -1,0 +1,55 @@
+// StopPodSandbox: stop the pod's containers, the pause task, and tear down its network.
+// Idempotent: a stopped or half torn-down pod stops again without error, and a missing
+// netns is fine. (kubelet calls StopPodSandbox at least once before RemovePodSandbox.)
+import type { Containerd } from "../containerd/client.js";
+import { wrap } from "../errors.js";
+import { netnsExists, removeNetns } from "../network/netns.js";
+import type { Sandbox } from "../store/sandbox-store.js";
+import type { CriDeps, RuntimeHandlers, RuntimeState } from "./deps.js";
+import { detachPodNetwork } from "./sandbox-network.js";
+import { isHostIpc, sandboxPaths } from "./sandbox-files.js";
+import { runCommand } from "../network/run-command.js";
+import { deleteTask, stopTask } from "./task-ops.js";
+
+const SIGTERM = 15;
+/** The pause process exits on SIGTERM at once; this only bounds a stuck one. */
+const PAUSE_GRACE_MS = 2000;
+
+/** Hook for the container side: stops every container of a sandbox (set once containers exist). */
+export type StopSandboxContainers = (sandboxId: string) => Promise<void>;
+
+export async function stopSandbox(deps: CriDeps, s: Sandbox, stopContainers: StopSandboxContainers): Promise<void> {
+  const cd: Containerd = deps.containerd;
+  const id = s.meta.id;
+  await stopContainers(id);
+  s.stopping = true;
+  try {
+    if (s.state === "ready" || s.state === "unknown") {
+      await stopTask(cd, id, SIGTERM, PAUSE_GRACE_MS).catch((e) => {
+        throw wrap(e, `failed to stop sandbox container "${id}"`);
+      });
+    }
+    await deleteTask(cd, id);
+    s.state = "notready";
+    if (s.meta.netnsPath) {
+      if (await netnsExists(s.meta.netnsPath)) {
+        await detachPodNetwork(deps.config, s.meta).catch((e) => {
+          throw wrap(e, `failed to destroy network for sandbox "${id}"`);
+        });
+      }
+      await removeNetns(s.meta.netnsPath);
+    }
+    const paths = sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config));
+    if (paths.shm !== "/dev/shm") await runCommand("umount", ["-l", paths.shm]).catch(() => undefined);
+  } finally {
+    s.stopping = false;
+  }
+}
+
+export function stopPodSandbox(deps: CriDeps, state: RuntimeState, stopContainers: StopSandboxContainers): RuntimeHandlers["stopPodSandbox"] {
+  return async (req) => {
+    const s = state.sandboxes.get(req.podSandboxId);
+    await stopSandbox(deps, s, stopContainers);
+    return {};
+  };
+}

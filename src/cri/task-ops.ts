@@ -1,0 +1,64 @@
+// Task operations shared by sandboxes and containers, NotFound-tolerant so Stop and
+// Remove stay idempotent.
+import type { Containerd } from "../containerd/client.js";
+import { isNotFound, wrap } from "../errors.js";
+
+const SIGKILL = 9;
+
+/** Kills and waits for a task's init process: signal, then SIGKILL after graceMs. */
+export async function stopTask(cd: Containerd, id: string, signal: number, graceMs: number): Promise<void> {
+  const wait = cd.tasks.wait({ containerId: id }, { timeoutMs: 0 }).catch((e) => {
+    if (!isNotFound(e)) throw e;
+  });
+  wait.catch(() => undefined);
+  try {
+    await cd.tasks.kill({ containerId: id, signal, all: false });
+  } catch (e) {
+    if (isNotFound(e)) return;
+    throw wrap(e, `failed to stop task ${id}`);
+  }
+  if (signal !== SIGKILL) {
+    const exited = await Promise.race([wait.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    if (exited) return;
+    try {
+      await cd.tasks.kill({ containerId: id, signal: SIGKILL, all: true });
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw wrap(e, `failed to kill task ${id}`);
+    }
+  }
+  await wait;
+}
+
+/** Deletes a task (killing it first if it still runs); a missing task is fine. */
+export async function deleteTask(cd: Containerd, id: string): Promise<void> {
+  try {
+    await cd.tasks.delete({ containerId: id });
+    return;
+  } catch (e) {
+    if (isNotFound(e)) return;
+    // Still running: kill, then delete.
+  }
+  await stopTask(cd, id, SIGKILL, 0);
+  try {
+    await cd.tasks.delete({ containerId: id });
+  } catch (e) {
+    if (!isNotFound(e)) throw wrap(e, `failed to delete task ${id}`);
+  }
+}
+
+/** Deletes a container record and its snapshot; both missing is fine. */
+export async function deleteContainerAndSnapshot(cd: Containerd, id: string, snapshotter: string, snapshotKey: string): Promise<void> {
+  try {
+    await cd.containers.delete({ id });
+  } catch (e) {
+    if (!isNotFound(e)) throw wrap(e, `failed to delete containerd container ${id}`);
+  }
+  if (snapshotKey) {
+    try {
+      await cd.snapshots.remove({ snapshotter, key: snapshotKey });
+    } catch (e) {
+      if (!isNotFound(e)) throw wrap(e, `failed to remove snapshot ${snapshotKey}`);
+    }
+  }
+}
