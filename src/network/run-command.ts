@@ -40,6 +40,7 @@ export class SpawnError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
+const EXIT_DRAIN_MS = 1000;
 
 class BoundedBuffer {
   private chunks: Buffer[] = [];
@@ -67,7 +68,8 @@ export function runCommand(file: string, args: readonly string[], opts: RunComma
   return new Promise((resolve, reject) => {
     let child;
     try {
-      child = spawn(file, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"], signal: opts.signal });
+      // Its own process group, so a timeout also kills what it started (iptables, sleep...).
+      child = spawn(file, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"], signal: opts.signal, detached: true });
     } catch (e) {
       reject(new SpawnError(file, (e as NodeJS.ErrnoException).code, e));
       return;
@@ -76,10 +78,18 @@ export function runCommand(file: string, args: readonly string[], opts: RunComma
     const stderr = new BoundedBuffer(limit);
     let timedOut = false;
     let spawnError: NodeJS.ErrnoException | undefined;
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill("SIGKILL");
+      killGroup();
     }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    let drainTimer: NodeJS.Timeout | undefined;
 
     child.stdout.on("data", (c: Buffer) => stdout.push(c));
     child.stderr.on("data", (c: Buffer) => stderr.push(c));
@@ -91,8 +101,17 @@ export function runCommand(file: string, args: readonly string[], opts: RunComma
     child.on("error", (e: NodeJS.ErrnoException) => {
       spawnError ??= e;
     });
+    // A grandchild that escaped the group may still hold stdout open: once the child has
+    // exited, wait briefly for the pipes to drain, then stop reading.
+    child.on("exit", () => {
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, EXIT_DRAIN_MS);
+    });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(drainTimer);
       // "error" without a pid means the binary never started (ENOENT, EACCES, ETXTBSY).
       if (spawnError && child.pid === undefined) {
         reject(new SpawnError(file, spawnError.code, spawnError));
