@@ -1,7 +1,7 @@
 // Leaves the machine as the run found it: containers, shims, mounts, the CNI bridge and
 // the temp dir go, even after a crash. Every step tolerates "already gone".
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pidAlive, pidsMentioning, run } from "./proc.js";
@@ -51,10 +51,18 @@ async function deleteRuncContainers(tmpDir: string, runc: string): Promise<void>
     } catch {
       continue;
     }
-    for (const c of list ?? []) {
-      if (!c.bundle.startsWith(tmpDir + "/")) continue;
-      await run(runc, ["--root", root, "delete", "--force", c.id]).catch(() => {});
-    }
+    const ours = (list ?? []).filter((c) => c.bundle.startsWith(tmpDir + "/"));
+    for (const c of ours) await run(runc, ["--root", root, "delete", "--force", c.id]).catch(() => {});
+    // The namespace folder goes too once nobody else's containers are in it.
+    if (ours.length > 0) rmdirQuietly(root);
+  }
+}
+
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty: another containerd's containers live there
   }
 }
 

@@ -9,6 +9,7 @@ import { loadHarness } from "../harness/env.js";
 import { ctr } from "../harness/ctr.js";
 import { basicAuth, fetchManifest, pushImage } from "../harness/registry-client.js";
 import { run } from "../harness/proc.js";
+import { connectCri } from "../client/cri-client.js";
 
 const h = loadHarness();
 
@@ -120,7 +121,8 @@ describe("fixture images", () => {
 });
 
 describe("containers run on the harness containerd with bookworm runc", () => {
-  const ns = `harness-test-${randomBytes(3).toString("hex")}`;
+  // A fixed name: runc keeps one folder per namespace under /run/containerd/runc.
+  const ns = "crib-harness-test";
   const pull = (ref: string) => ctr(h.containerd, ["images", "pull", "--plain-http", "--hosts-dir", h.hostsDir, ref], { namespace: ns });
 
   it("busybox (dynamic, with its libs) runs a command", async () => {
@@ -190,5 +192,33 @@ describe("CRI containerd (--with-cri)", { skip: h.criContainerd ? false : "harne
     assert.match(out, /io\.containerd\.grpc\.v1\s+cri\s+-\s+ok/);
     assert.equal(cd.sandboxImage, h.images.pause);
     assert.equal(cd.criAddress, cd.address);
+  });
+
+  it("runs a pod (our pause, CNI bridge) and a busybox container in it", async () => {
+    const cri = connectCri(h.criContainerd!.criAddress, 60_000);
+    try {
+      const podConfig = {
+        metadata: { name: "harness-pod", uid: randomBytes(8).toString("hex"), namespace: "default", attempt: 0 },
+        logDirectory: join(h.scratchDir, "cri-pod-logs"),
+        linux: {},
+      };
+      const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig });
+      const pod = await cri.runtime.podSandboxStatus({ podSandboxId });
+      const prefix = h.cni.subnet.split(".").slice(0, 3).join(".") + ".";
+      assert.ok(pod.status?.network?.ip.startsWith(prefix), `pod IP ${pod.status?.network?.ip}`);
+      await cri.image.pullImage({ image: { image: h.images.busybox } });
+      const { containerId } = await cri.runtime.createContainer({
+        podSandboxId,
+        sandboxConfig: podConfig,
+        config: { metadata: { name: "c", attempt: 0 }, image: { image: h.images.busybox }, command: ["sleep", "60"], logPath: "c.log" },
+      });
+      await cri.runtime.startContainer({ containerId });
+      const res = await cri.runtime.execSync({ containerId, cmd: ["cat", "/etc/crib-fixture"], timeout: 10n });
+      assert.equal(Buffer.from(res.stdout).toString(), "v1\n");
+      await cri.runtime.stopPodSandbox({ podSandboxId });
+      await cri.runtime.removePodSandbox({ podSandboxId });
+    } finally {
+      cri.close();
+    }
   });
 });
