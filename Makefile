@@ -27,7 +27,7 @@ typecheck: gen
 lint: typecheck
 
 run: deps gen
-	scripts/run.sh $(ARGS)
+	npx tsx scripts/run.ts -- $(ARGS)
 
 test: deps typecheck test-unit test-integration
 
