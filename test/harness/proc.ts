@@ -131,9 +131,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function tail(path: string, lines: number): string {
+/** The last lines of a log, leaving out lines that match `skip` (start-up chatter). */
+export function tail(path: string, lines: number, skip?: RegExp): string {
   try {
-    const all = readFileSync(path, "utf8").trimEnd().split("\n");
+    const all = readFileSync(path, "utf8")
+      .trimEnd()
+      .split("\n")
+      .filter((l) => !skip?.test(l));
     return all.slice(-lines).join("\n");
   } catch {
     return `(no log at ${path})`;

@@ -89,9 +89,13 @@ export async function startRegistry(
       await waitUntil(
         `${name} on ${url}`,
         async () => {
-          const res = await fetch(`${url}/v2/`);
+          // With credentials, so the probe does not log an authentication warning.
+          const headers: Record<string, string> = auth
+            ? { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` }
+            : {};
+          const res = await fetch(`${url}/v2/`, { headers });
           await res.arrayBuffer();
-          return res.status === 200 || res.status === 401;
+          return res.status === 200;
         },
         { daemon, timeoutMs: 15_000 },
       );

@@ -36,6 +36,9 @@ export function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
+/** containerd logs one line per plugin at start; they hide what went wrong. */
+const STARTUP_CHATTER = /msg="(skip )?loading plugin"/;
+
 const log = (msg: string) => process.stderr.write(`harness: ${msg}\n`);
 
 /** Owns the run: every server it spawned, the child command, and one teardown. */
@@ -57,7 +60,8 @@ class Run {
 
   printLogs(): void {
     for (const d of this.daemons) {
-      process.stderr.write(`\n----- ${d.name} (${d.logPath}), last lines -----\n${tail(d.logPath, 40)}\n`);
+      const lines = tail(d.logPath, 40, STARTUP_CHATTER);
+      process.stderr.write(`\n----- ${d.name} (${d.logPath}), last lines -----\n${lines}\n`);
     }
   }
 
