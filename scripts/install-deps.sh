@@ -15,7 +15,8 @@ PROTOS_DIR="$CACHE/upstream-protos"
 SID_SOURCES=/etc/apt/sources.list.d/crib-sid.sources
 SID_PIN=/etc/apt/preferences.d/crib-pin
 
-APT_PACKAGES=(runc containernetworking-plugins docker-registry skopeo umoci busybox
+# iptables: the CNI portmap plugin shells out to it.
+APT_PACKAGES=(runc containernetworking-plugins iptables docker-registry skopeo umoci busybox
   apache2-utils socat iproute2 util-linux gcc libc6-dev mount)
 PROTO_PACKAGES=(golang-github-kubernetes-cri-api-dev golang-github-containerd-containerd-api-dev)
 
