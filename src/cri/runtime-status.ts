@@ -1,22 +1,15 @@
 // Status: RuntimeReady while containerd answers; NetworkReady while a CNI network config
 // is loadable (reason/message as containerd's CRI words them).
-import { readdir } from "node:fs/promises";
 import { messageOf } from "../errors.js";
+import { loadCniConfig } from "../network/cni-config.js";
 import type { Config } from "../config.js";
 import type { CriDeps, RuntimeHandlers } from "./deps.js";
 import { CRIB_VERSION } from "./runtime-version.js";
 
-const CNI_EXT = /\.(conflist|conf|json)$/;
-
-export async function networkReadiness(confDir: string): Promise<{ ready: boolean; message: string }> {
-  let files: string[] = [];
-  try {
-    files = (await readdir(confDir)).filter((f) => CNI_EXT.test(f));
-  } catch {
-    files = [];
-  }
-  if (files.length > 0) return { ready: true, message: "" };
-  return { ready: false, message: `Network plugin returns error: cni plugin not initialized: no network config found in ${confDir}` };
+export async function networkReadiness(confDir: string): Promise<{ ready: boolean; reason: string; message: string; loadStatus: string }> {
+  const loaded = await loadCniConfig(confDir);
+  if (loaded.config) return { ready: true, reason: "", message: "", loadStatus: loaded.loadStatus };
+  return { ready: false, reason: loaded.reason, message: loaded.message, loadStatus: loaded.loadStatus };
 }
 
 export function runtimeHandlersInfo(config: Config) {
@@ -41,12 +34,13 @@ export function status(deps: CriDeps): RuntimeHandlers["status"] {
     if (req.verbose) {
       info["crib"] = JSON.stringify({ version: CRIB_VERSION, containerd: deps.capabilities.version, namespace: deps.config.namespace });
       info["config"] = JSON.stringify(deps.config);
+      info["lastCNILoadStatus"] = net.loadStatus;
     }
     return {
       status: {
         conditions: [
           { type: "RuntimeReady", status: runtimeReady, reason: runtimeReady ? "" : "ContainerdUnreachable", message: runtimeMessage },
-          { type: "NetworkReady", status: net.ready, reason: net.ready ? "" : "NetworkPluginNotReady", message: net.message },
+          { type: "NetworkReady", status: net.ready, reason: net.reason, message: net.message },
         ],
       },
       info,
