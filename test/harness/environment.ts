@@ -1,6 +1,6 @@
 // Brings up everything a test run needs inside one temp dir and describes it (HarnessInfo).
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { containerdConfig, containerdLayout, startContainerd } from "./containerd.js";
 import { writeCniConfig } from "./cni.js";
@@ -36,8 +36,29 @@ export interface Environment {
   fixturesCached: boolean;
 }
 
+/** Host tools the harness runs; all come from scripts/install-deps.sh. */
+const REQUIRED_TOOLS = ["docker-registry", "skopeo", "umoci", "htpasswd", "gcc", "ldd", "busybox", "runc", "umount", "ip"];
+
+/** Fails early, naming everything missing at once, instead of on the first spawn. */
+export function checkHost(binDir: string): void {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) problems.push("must run as root (containerd, mounts, netns)");
+  const path = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/sbin"]);
+  for (const tool of REQUIRED_TOOLS) {
+    if (!path.some((d) => d && existsSync(join(d, tool)))) problems.push(`${tool} not found`);
+  }
+  for (const bin of ["containerd", "containerd-shim-runc-v2", "ctr"]) {
+    if (!existsSync(join(binDir, bin))) problems.push(`${join(binDir, bin)} missing`);
+  }
+  if (!existsSync(RUNC)) problems.push(`${RUNC} missing`);
+  if (problems.length > 0) {
+    throw new Error(`host not ready (run \`make deps\`, i.e. scripts/install-deps.sh):\n  ${problems.join("\n  ")}`);
+  }
+}
+
 export async function startEnvironment(o: EnvironmentOptions): Promise<Environment> {
   const binDir = join(o.repo, ".cache/containerd-2/usr/bin");
+  checkHost(binDir);
   const hostsDir = join(o.tmpDir, "hosts");
   const scratchDir = join(o.tmpDir, "scratch");
   mkdirSync(hostsDir, { recursive: true });
