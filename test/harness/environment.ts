@@ -90,6 +90,9 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<Environme
   const fixturesCached = fixtures !== undefined;
   if (!fixtures) fixtures = await buildFixtures(o, cacheRoot, key, registry, authRegistry, creds);
   const { images, digests } = fixtureImages(registry.host, authRegistry.host, fixtures.digests);
+  // A copy of its own: a concurrent run with other sources may replace the cache entry.
+  const pauseBinary = join(o.tmpDir, "pause");
+  cpSync(fixtures.pauseBinary, pauseBinary);
 
   let criContainerd: HarnessInfo["criContainerd"];
   if (o.withCri) {
@@ -111,7 +114,7 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<Environme
     images,
     digests,
     runc: RUNC,
-    pauseBinary: fixtures.pauseBinary,
+    pauseBinary,
   };
   return { info, fixturesCached };
 }

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./proc.js";
+import { pidAlive, run } from "./proc.js";
 import { IMAGE_PATH_ENV, stageArm64Rootfs, stageBusyboxRootfs, stagePauseRootfs } from "./rootfs.js";
 import type { FixtureImages, ImageDigests } from "./env.js";
 
@@ -239,7 +239,11 @@ export function saveFixtureCache(
     rmSync(tmp, { recursive: true, force: true }); // another run cached the same key first
   }
   for (const entry of readdirSync(cacheRoot)) {
-    if (entry !== key && !entry.includes(".tmp-")) rmSync(join(cacheRoot, entry), { recursive: true, force: true });
+    const builder = /\.tmp-(\d+)$/.exec(entry);
+    // Older keys go, and half-built dirs whose builder died; a live builder's dir stays.
+    if (entry !== key && (!builder || !pidAlive(Number(builder[1])))) {
+      rmSync(join(cacheRoot, entry), { recursive: true, force: true });
+    }
   }
 }
 
