@@ -91,6 +91,8 @@ export interface HarnessInfo {
   tmpDir: string;
   /** a scratch folder under tmpDir that tests may use freely */
   scratchDir: string;
+  /** where crib under test should pin pod network namespaces (unmounted at teardown) */
+  netnsDir: string;
   /** containerd 2.x without any CRI plugin: crib's backend */
   containerd: ContainerdInfo;
   criContainerd?: CriContainerdInfo;

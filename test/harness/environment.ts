@@ -61,6 +61,8 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<Environme
   checkHost(binDir);
   const hostsDir = join(o.tmpDir, "hosts");
   const scratchDir = join(o.tmpDir, "scratch");
+  const netnsDir = join(o.tmpDir, "netns");
+  mkdirSync(netnsDir, { recursive: true });
   mkdirSync(hostsDir, { recursive: true });
   mkdirSync(scratchDir, { recursive: true });
   const cni = writeCniConfig(join(o.tmpDir, "cni"));
@@ -105,6 +107,7 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<Environme
   const info: HarnessInfo = {
     tmpDir: o.tmpDir,
     scratchDir,
+    netnsDir,
     containerd: (await containerd).info,
     ...(criContainerd ? { criContainerd } : {}),
     registry: { host: registry.host, url: registry.url, logPath: regLayout.logPath },
