@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, CriError } from "../../src/errors.js";
 import {
   CapabilitySchema,
@@ -24,8 +24,6 @@ import {
   SecurityProfileSchema,
   SecurityProfile_ProfileType,
   SupplementalGroupsPolicy,
-  type ContainerConfig,
-  type LinuxContainerSecurityContext,
 } from "../../src/gen/runtime/v1/api_pb.js";
 import { buildContainerSpec, type ContainerSpecInput } from "../../src/oci/container-spec.js";
 import { CriAnnotation } from "../../src/oci/annotations.js";
@@ -35,7 +33,9 @@ const passwd = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n"
 const group = "root:x:0:\napp:x:1000:\nwheel:x:10:app\naudio:x:29:app\n";
 const HOST_CAPS = ["CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_NET_ADMIN"];
 
-function containerConfig(sc: Partial<LinuxContainerSecurityContext> = {}, more: Partial<ContainerConfig> = {}): ContainerConfig {
+type ScInit = MessageInitShape<typeof LinuxContainerSecurityContextSchema>;
+
+function containerConfig(sc: ScInit = {}, more: MessageInitShape<typeof ContainerConfigSchema> = {}) {
   return create(ContainerConfigSchema, {
     metadata: create(ContainerMetadataSchema, { name: "app", attempt: 0 }),
     image: create(ImageSpecSchema, { image: "sha256:abc", userSpecifiedImage: "busybox:1.36" }),
@@ -57,7 +57,7 @@ function podConfig(privileged = false, hostname = "web-pod") {
   });
 }
 
-function input(config: ContainerConfig, more: Partial<ContainerSpecInput> = {}): ContainerSpecInput {
+function input(config: ReturnType<typeof containerConfig>, more: Partial<ContainerSpecInput> = {}): ContainerSpecInput {
   return {
     id: "c1",
     config,
@@ -141,7 +141,7 @@ test("working dir, tty and HOSTNAME fallbacks", () => {
 });
 
 test("users and groups", () => {
-  const cases: { name: string; sc: Partial<LinuxContainerSecurityContext>; image?: string; want: object }[] = [
+  const cases: { name: string; sc: ScInit; image?: string; want: object }[] = [
     { name: "image user by name", sc: {}, image: "app", want: { uid: 1000, gid: 1000, additionalGids: [10, 29, 1000] } },
     { name: "run_as_user", sc: { runAsUser: create(Int64ValueSchema, { value: 1000n }) }, want: { uid: 1000, gid: 1000, additionalGids: [10, 29, 1000] } },
     {

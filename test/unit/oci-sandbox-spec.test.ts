@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, CriError } from "../../src/errors.js";
 import {
   Int64ValueSchema,
@@ -15,14 +15,16 @@ import {
   SecurityProfile_ProfileType,
   UserNamespaceSchema,
   IDMappingSchema,
-  type LinuxSandboxSecurityContext,
   type PodSandboxConfig,
 } from "../../src/gen/runtime/v1/api_pb.js";
 import { buildSandboxSpec, type SandboxSpecInput } from "../../src/oci/sandbox-spec.js";
 import { CriAnnotation } from "../../src/oci/annotations.js";
 import { DEFAULT_UNIX_CAPS, DEFAULT_MASKED_PATHS } from "../../src/oci/default-spec.js";
 
-function podConfig(sc: Partial<LinuxSandboxSecurityContext> = {}, more: Partial<PodSandboxConfig> = {}): PodSandboxConfig {
+function podConfig(
+  sc: MessageInitShape<typeof LinuxSandboxSecurityContextSchema> = {},
+  more: MessageInitShape<typeof PodSandboxConfigSchema> = {},
+): PodSandboxConfig {
   return create(PodSandboxConfigSchema, {
     metadata: create(PodSandboxMetadataSchema, { name: "web", uid: "uid-1", namespace: "default", attempt: 0 }),
     hostname: "web-pod",
