@@ -1,0 +1,20 @@
+// ImageFsInfo: usage of the snapshotter images are unpacked into. kubelet reads the first
+// entry for image garbage collection, so the configured snapshotter's comes first.
+import type { Images } from "../image/images.js";
+import type { ImageHandlers } from "./deps.js";
+
+export function imageFsInfo(images: Images): ImageHandlers["imageFsInfo"] {
+  return async () => {
+    const u = await images.fsUsage.measure();
+    return {
+      imageFilesystems: [
+        {
+          timestamp: u.timestamp,
+          fsId: { mountpoint: u.mountpoint },
+          usedBytes: { value: u.usedBytes },
+          inodesUsed: { value: u.inodesUsed },
+        },
+      ],
+    };
+  };
+}

@@ -1,0 +1,155 @@
+// PullImage's work (containerd's CRIImageService.PullImage): normalise the reference, pull
+// and unpack through the Transfer service, check the unpacked snapshot, then write the CRI
+// image records (the id, the repo tag, the repo digest) and the in-memory store. Callers
+// pulling the same reference at the same time share one transfer; it is cancelled only
+// when every one of them has gone.
+import type { Containerd } from "../containerd/client.js";
+import { Code, CriError, isNotFound, wrap } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { CriImage, ImageStore } from "../store/image-store.js";
+import { descriptorFromProto, createOrUpdateImage, criImageLabels, isPinned } from "./image-records.js";
+import { formatPlatform, type Platform } from "./platform.js";
+import { formatReference, parseDockerRef, repoDigestAndTag, type ImageReference } from "./reference.js";
+import { bearerHeaders, parseAuthConfig, type CriAuthConfig, type RegistryCredentials } from "./registry-auth.js";
+import { transferPull } from "./transfer-pull.js";
+
+export interface ImagePullerOptions {
+  containerd: Containerd;
+  store: ImageStore;
+  platform: Platform;
+  /** registry.config_path: containerd's certs.d hosts dir, handed to Transfer. */
+  registryConfigPath: string;
+  progressTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface PullOptions {
+  auth?: CriAuthConfig | undefined;
+  /** The caller gave up (its RPC was cancelled). */
+  signal?: AbortSignal | undefined;
+}
+
+interface InFlight {
+  result: Promise<CriImage>;
+  waiters: number;
+  abort: AbortController;
+}
+
+export class ImagePuller {
+  private readonly inFlight = new Map<string, InFlight>();
+  /** Transfers started (two callers sharing one transfer count once). */
+  transfersStarted = 0;
+
+  constructor(private readonly opts: ImagePullerOptions) {}
+
+  /** Pulls an image and returns it; the CRI image_ref is its id. */
+  async pull(image: string, opts: PullOptions = {}): Promise<CriImage> {
+    const named = parseDockerRef(image);
+    const ref = formatReference(named);
+    const credentials = parseAuthConfig(opts.auth);
+    let flight = this.inFlight.get(ref);
+    if (!flight) {
+      const abort = new AbortController();
+      const started: InFlight = { waiters: 0, abort, result: Promise.resolve() as unknown as Promise<CriImage> };
+      started.result = this.pullOnce(named, ref, credentials, abort.signal).finally(() => this.inFlight.delete(ref));
+      // A caller that gives up must not leave an unhandled rejection behind.
+      started.result.catch(() => {});
+      this.inFlight.set(ref, started);
+      flight = started;
+    } else {
+      this.opts.logger.debug("joining in-flight pull", { image: ref });
+    }
+    return this.wait(flight, ref, opts.signal);
+  }
+
+  /** The image if present, else pulled (the sandbox image before RunPodSandbox). */
+  async ensure(image: string, opts: PullOptions = {}): Promise<CriImage> {
+    return this.opts.store.resolve(image) ?? this.pull(image, opts);
+  }
+
+  private wait(flight: InFlight, ref: string, signal: AbortSignal | undefined): Promise<CriImage> {
+    flight.waiters++;
+    if (!signal) return flight.result;
+    return new Promise<CriImage>((resolve, reject) => {
+      const leave = () => {
+        flight.waiters--;
+        if (flight.waiters === 0) flight.abort.abort();
+        reject(new CriError(Code.CANCELLED, `pull of ${JSON.stringify(ref)} cancelled by the client`));
+      };
+      if (signal.aborted) return leave();
+      signal.addEventListener("abort", leave, { once: true });
+      flight.result.then(
+        (v) => {
+          signal.removeEventListener("abort", leave);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener("abort", leave);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private async pullOnce(named: ImageReference, ref: string, credentials: RegistryCredentials | undefined, signal: AbortSignal): Promise<CriImage> {
+    const { containerd: cd, store, logger } = this.opts;
+    const started = Date.now();
+    const labels = criImageLabels(ref, store.pinnedNames);
+    const knewRef = store.idOf(ref) !== undefined;
+    this.transfersStarted++;
+    const { progress } = await transferPull(cd, {
+      ref,
+      hostDir: this.opts.registryConfigPath,
+      headers: bearerHeaders(credentials, named.domain),
+      credentials,
+      labels,
+      platform: this.opts.platform,
+      snapshotter: store.snapshotter,
+      progressTimeoutMs: this.opts.progressTimeoutMs,
+      signal,
+      logger,
+    });
+
+    // The transfer stored the image under `ref`; everything else derives from its target.
+    let stored;
+    try {
+      stored = (await cd.images.get({ name: ref })).image;
+    } catch (e) {
+      throw wrap(e, `failed to get image ${JSON.stringify(ref)} from containerd image store`);
+    }
+    const target = descriptorFromProto(stored?.target);
+    if (!target) throw new CriError(Code.INTERNAL, `image ${JSON.stringify(ref)} has no target after pull`);
+    const info = await store.reader.read(target);
+
+    // containerd's Transfer unpacks only for the platform/snapshotter pairs in its
+    // unpack_config and says nothing otherwise: check, and undo a name nobody had before.
+    if (!(await store.isUnpacked(info.chainId))) {
+      if (!knewRef) await cd.images.delete({ name: ref, sync: true }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      throw new CriError(
+        Code.FAILED_PRECONDITION,
+        `failed to pull and unpack image ${JSON.stringify(ref)}: containerd did not unpack it for snapshotter ${JSON.stringify(store.snapshotter)} and platform ${formatPlatform(this.opts.platform)}; add that pair to [plugins."io.containerd.transfer.v1.local"] unpack_config in containerd's config`,
+      );
+    }
+
+    const { repoDigest, repoTag } = repoDigestAndTag(named, target.digest);
+    for (const name of [info.id, repoTag, repoDigest]) {
+      if (name === "") continue;
+      // `ref` itself was just written by the transfer, with these labels.
+      const pinned = name === ref ? isPinned(labels) : (await createImageRecord(cd, name, target, labels)).pinned;
+      store.record(name, info, target, pinned);
+    }
+
+    logger.info("pulled image", { image: ref, id: info.id, repoTag, repoDigest, size: info.size, bytesRead: progress.bytesRead, ms: Date.now() - started });
+    const image = store.get(info.id);
+    if (!image) throw new CriError(Code.INTERNAL, `image ${info.id} vanished from the store right after its pull`);
+    return image;
+  }
+}
+
+async function createImageRecord(cd: Containerd, name: string, target: Parameters<typeof createOrUpdateImage>[2], labels: Record<string, string>) {
+  try {
+    return await createOrUpdateImage(cd, name, target, labels);
+  } catch (e) {
+    throw wrap(e, `failed to create image reference ${JSON.stringify(name)}`);
+  }
+}

@@ -1,0 +1,92 @@
+// Progress of one pull from the Transfer service's progress events, and the stall rule of
+// containerd's CRI (transferProgressReporter): a pull with downloads under way whose byte
+// count has not grown for image_pull_progress_timeout is stuck. No download under way
+// (resolving, unpacking, everything present) never counts as a stall. Pure: time is given.
+
+export interface ProgressEvent {
+  event: string;
+  name: string;
+  progress: number;
+  total: number;
+  /** The event names a blob (it carries a descriptor). */
+  hasDescriptor: boolean;
+}
+
+export interface ProgressSnapshot {
+  /** Bytes fetched from the registry so far (existing content not counted). */
+  bytesRead: number;
+  /** Declared size of every blob the pull has named so far. */
+  totalBytes: number;
+  /** Blobs being downloaded right now. */
+  activeDownloads: number;
+  /** Blobs present (downloaded now or before). */
+  blobsDone: number;
+  blobs: number;
+}
+
+/** How often progress is checked and logged: every 5s, or twice per timeout when shorter. */
+export function progressCheckInterval(timeoutMs: number): number {
+  return timeoutMs > 0 ? Math.max(50, Math.min(5000, Math.floor(timeoutMs / 2))) : 5000;
+}
+
+export class PullProgress {
+  private readonly inFlight = new Map<string, number>();
+  private readonly totals = new Map<string, number>();
+  private readonly done = new Set<string>();
+  private bytesRead = 0;
+  private lastSeenBytes = 0;
+  private lastSeenAt: number;
+  private wasActive = false;
+
+  constructor(
+    private readonly timeoutMs: number,
+    startedAt: number,
+  ) {
+    this.lastSeenAt = startedAt;
+  }
+
+  handle(p: ProgressEvent): void {
+    // Only events about a blob fetched from the registry matter (name, descriptor, size).
+    if (!p.name || !p.hasDescriptor || p.total === 0) return;
+    this.totals.set(p.name, p.total);
+    // "waiting" with bytes already read is a download that paused, same as "downloading".
+    if (p.event === "downloading" || (p.event === "waiting" && p.progress > 0)) {
+      const before = this.inFlight.get(p.name);
+      const grown = before === undefined ? p.progress : p.progress - before;
+      if (grown > 0) this.bytesRead += grown;
+      if (p.progress >= p.total) {
+        this.inFlight.delete(p.name);
+        this.done.add(p.name);
+      } else {
+        this.inFlight.set(p.name, p.progress);
+      }
+    } else if (p.event === "complete" || p.event === "already exists") {
+      const before = this.inFlight.get(p.name);
+      if (before !== undefined && p.event === "complete" && p.progress > before) this.bytesRead += p.progress - before;
+      this.inFlight.delete(p.name);
+      this.done.add(p.name);
+    }
+  }
+
+  snapshot(): ProgressSnapshot {
+    let totalBytes = 0;
+    for (const t of this.totals.values()) totalBytes += t;
+    return { bytesRead: this.bytesRead, totalBytes, activeDownloads: this.inFlight.size, blobsDone: this.done.size, blobs: this.totals.size };
+  }
+
+  /**
+   * Called on each check tick: true when downloads are under way and no byte arrived for
+   * longer than the timeout. A timeout of 0 disables the rule (as in containerd).
+   */
+  stalled(now: number): boolean {
+    const active = this.inFlight.size > 0;
+    // Idle, new bytes, or a download that just started after an idle spell: the clock restarts.
+    if (!active || this.bytesRead > this.lastSeenBytes || !this.wasActive) {
+      this.lastSeenBytes = this.bytesRead;
+      this.lastSeenAt = now;
+      this.wasActive = active;
+      return false;
+    }
+    return this.timeoutMs > 0 && now - this.lastSeenAt > this.timeoutMs;
+  }
+}

@@ -1,0 +1,148 @@
+// One pull through containerd's Transfer service (containerd 1.7+): an OCIRegistry source
+// into an ImageStore destination that unpacks for one platform and snapshotter. Progress
+// comes back on a Streaming-service stream and registry credentials are answered on
+// another; the pull is cancelled when it makes no progress for the configured timeout.
+// containerd takes a lease for the pull itself and deletes it when the call ends, on
+// success, failure and cancellation alike.
+import { OCIRegistrySchema, AuthRequestSchema, AuthResponseSchema } from "../gen/github.com/containerd/containerd/api/types/transfer/registry_pb.js";
+import { ImageStoreSchema } from "../gen/github.com/containerd/containerd/api/types/transfer/imagestore_pb.js";
+import { ProgressSchema } from "../gen/github.com/containerd/containerd/api/types/transfer/progress_pb.js";
+import type { Containerd } from "../containerd/client.js";
+import { CriError, Code } from "../errors.js";
+import type { Logger } from "../log.js";
+import { openStream, packAny, unpackAny, type ContainerdStream } from "./containerd-stream.js";
+import { authAnswer, type RegistryCredentials } from "./registry-auth.js";
+import { PullProgress, progressCheckInterval, type ProgressSnapshot } from "./pull-progress.js";
+import { pullError } from "./pull-errors.js";
+import type { Platform } from "./platform.js";
+
+export interface TransferPullRequest {
+  /** Normalised reference; also the name the image is stored under. */
+  ref: string;
+  /** containerd certs.d dir (registry.config_path); containerd's own config_path is not used by Transfer. */
+  hostDir: string;
+  headers: Record<string, string>;
+  credentials: RegistryCredentials | undefined;
+  labels: Record<string, string>;
+  platform: Platform;
+  snapshotter: string;
+  progressTimeoutMs: number;
+  /** Aborts the pull (every caller gave up). */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export interface TransferPullResult {
+  progress: ProgressSnapshot;
+}
+
+/** How long progress events that arrive after the Transfer call returned are still read. */
+const PROGRESS_DRAIN_MS = 2000;
+
+function platformProto(p: Platform) {
+  return { os: p.os, architecture: p.architecture, variant: p.variant ?? "" };
+}
+
+function serveAuth(stream: ContainerdStream, creds: RegistryCredentials | undefined, logger: Logger, ref: string): Promise<void> {
+  return (async () => {
+    const it = stream.messages();
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      const req = unpackAny(next.value, AuthRequestSchema);
+      if (!req) continue;
+      const answer = authAnswer(creds, req.host);
+      logger.debug("registry auth callback", { image: ref, host: req.host, authType: answer.authType });
+      stream.send(packAny(AuthResponseSchema, answer));
+    }
+  })().catch(() => {
+    // The stream ends by cancellation once the transfer is over.
+  });
+}
+
+function readProgress(stream: ContainerdStream, progress: PullProgress): Promise<void> {
+  return (async () => {
+    const it = stream.messages();
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      const p = unpackAny(next.value, ProgressSchema);
+      if (p) progress.handle({ event: p.event, name: p.name, progress: Number(p.progress), total: Number(p.total), hasDescriptor: p.desc !== undefined });
+    }
+  })().catch(() => {});
+}
+
+function formatMs(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+export async function transferPull(cd: Containerd, req: TransferPullRequest): Promise<TransferPullResult> {
+  const started = Date.now();
+  const progress = new PullProgress(req.progressTimeoutMs, started);
+  const abort = new AbortController();
+  let stallError: CriError | undefined;
+  const onCallerAbort = () => abort.abort();
+  req.signal.addEventListener("abort", onCallerAbort, { once: true });
+
+  const streams: ContainerdStream[] = [];
+  const tasks: Promise<void>[] = [];
+  let ticker: NodeJS.Timeout | undefined;
+  try {
+    const progressStream = await openStream(cd, "progress");
+    streams.push(progressStream);
+    const progressDone = readProgress(progressStream, progress);
+    let authStreamId = "";
+    if (req.credentials) {
+      const authStream = await openStream(cd, "creds");
+      streams.push(authStream);
+      authStreamId = authStream.id;
+      tasks.push(serveAuth(authStream, req.credentials, req.logger, req.ref));
+    }
+
+    ticker = setInterval(() => {
+      const now = Date.now();
+      const snap = progress.snapshot();
+      req.logger.info("pulling image", { image: req.ref, bytesRead: snap.bytesRead, totalBytes: snap.totalBytes, activeDownloads: snap.activeDownloads, blobs: `${snap.blobsDone}/${snap.blobs}`, elapsedMs: now - started });
+      if (progress.stalled(now)) {
+        stallError = new CriError(
+          Code.DEADLINE_EXCEEDED,
+          `failed to pull and unpack image ${JSON.stringify(req.ref)}: cancelled: no progress for ${formatMs(req.progressTimeoutMs)} (image_pull_progress_timeout) after ${snap.bytesRead} of ${snap.totalBytes} bytes`,
+        );
+        req.logger.warn("cancel pulling image: no progress", { image: req.ref, timeoutMs: req.progressTimeoutMs, bytesRead: snap.bytesRead });
+        abort.abort();
+      }
+    }, progressCheckInterval(req.progressTimeoutMs));
+    ticker.unref();
+
+    if (req.signal.aborted) abort.abort();
+    await cd.transfer.transfer(
+      {
+        source: packAny(OCIRegistrySchema, {
+          reference: req.ref,
+          resolver: { hostDir: req.hostDir, headers: req.headers, authStream: authStreamId },
+        }),
+        destination: packAny(ImageStoreSchema, {
+          name: req.ref,
+          labels: req.labels,
+          platforms: [platformProto(req.platform)],
+          unpacks: [{ platform: platformProto(req.platform), snapshotter: req.snapshotter }],
+        }),
+        options: { progressStream: progressStream.id },
+      },
+      // No deadline: a pull takes as long as it makes progress; the ticker cancels it otherwise.
+      { timeoutMs: 0, signal: abort.signal },
+    );
+    // containerd closes the progress stream as Transfer returns; read what is still in flight.
+    await Promise.race([progressDone, new Promise((r) => setTimeout(r, PROGRESS_DRAIN_MS).unref())]);
+    return { progress: progress.snapshot() };
+  } catch (e) {
+    if (stallError) throw stallError;
+    if (req.signal.aborted) throw new CriError(Code.CANCELLED, `failed to pull and unpack image ${JSON.stringify(req.ref)}: cancelled by the client`, { cause: e });
+    throw pullError(req.ref, e);
+  } finally {
+    if (ticker) clearInterval(ticker);
+    req.signal.removeEventListener("abort", onCallerAbort);
+    for (const s of streams) s.close();
+    await Promise.allSettled(tasks);
+  }
+}
