@@ -17,7 +17,8 @@ import { describeExit, runCommand } from "../network/run-command.js";
 
 const openFd = promisify(open) as (path: string, flags: number, mode?: number) => Promise<number>;
 const closeFd = promisify(close);
-const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_CLOEXEC } = constants;
+// libuv adds O_CLOEXEC to every open itself.
+const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK } = constants;
 
 /** The stdio FIFO paths of one process; "" where the process has no such stream. */
 export interface FifoSet {
@@ -88,11 +89,11 @@ export interface FifoReader {
  */
 export async function openFifoReader(path: string): Promise<FifoReader> {
   // O_NONBLOCK: opening a FIFO's read end never waits for a writer then.
-  const rfd = await openFd(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  const rfd = await openFd(path, O_RDONLY | O_NONBLOCK);
   let wfd: number | undefined;
   try {
     // With a reader present a non-blocking write-only open succeeds at once.
-    wfd = await openFd(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    wfd = await openFd(path, O_WRONLY | O_NONBLOCK);
   } catch (e) {
     await closeFd(rfd).catch(() => undefined);
     throw e;
@@ -120,6 +121,6 @@ export async function openFifoReader(path: string): Promise<FifoReader> {
  * other end, and keeps the pipe open for the shim whatever the attach clients do.
  */
 export async function openFifoWriter(path: string): Promise<Socket> {
-  const fd = await openFd(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  const fd = await openFd(path, O_RDWR | O_NONBLOCK);
   return new Socket({ fd, readable: false, writable: true });
 }

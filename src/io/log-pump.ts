@@ -15,7 +15,8 @@ import { createNanoClock, CriLineSplitter, formatLogRecords, rfc3339Nano, type L
 
 const openFd = promisify(open) as (path: string, flags: number, mode: number) => Promise<number>;
 const closeFd = promisify(close);
-const writeFd = promisify(write) as (fd: number, buf: Buffer, offset: number, length: number) => Promise<number>;
+const writeFd = (fd: number, buf: Buffer, offset: number, length: number) =>
+  new Promise<number>((resolve, reject) => write(fd, buf, offset, length, null, (err, n) => (err ? reject(err) : resolve(n))));
 
 /** Above this much unwritten output the FIFOs are paused (the pipe buffers, then the container waits). */
 const HIGH_WATER = 1 << 20;
@@ -24,7 +25,7 @@ const clock = createNanoClock();
 /** containerd's openLogFile: the directory is created, the file appended to. */
 async function openLogFile(path: string): Promise<number> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  return openFd(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_CLOEXEC, 0o640);
+  return openFd(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
 }
 
 type QueueItem = Buffer | { reopen: (err?: Error) => void };
