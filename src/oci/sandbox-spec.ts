@@ -85,7 +85,8 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   ];
 
   process.user = { ...process.user, additionalGids: mergeGids(process.user.additionalGids, int64sToGids(sc?.supplementalGroups ?? [])) };
-  l.sysctl = sandboxSysctls(config, opts, hostNetwork, usernsEnabled);
+  const sysctls = sandboxSysctls(config, opts, hostNetwork, usernsEnabled);
+  if (Object.keys(sysctls).length > 0) l.sysctl = sysctls;
   l.resources = { ...l.resources, cpu: { shares: DEFAULT_SANDBOX_CPU_SHARES } };
   process.oomScoreAdj = oomScoreAdj(DEFAULT_SANDBOX_OOM_SCORE_ADJ, opts.restrictOOMScoreAdj, opts.currentOOMScoreAdj);
   spec.annotations = {
