@@ -41,10 +41,8 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   const { id, config, imageConfig } = input;
   const linux = config.linux;
   const sc = linux?.securityContext;
-  const ns = sc?.namespaceOptions;
-  const hostNetwork = ns?.network === NamespaceMode.NODE;
-  const hostIpc = ns?.ipc === NamespaceMode.NODE;
-
+  const hostNetwork = sc?.namespaceOptions?.network === NamespaceMode.NODE;
+  const hostIpc = sc?.namespaceOptions?.ipc === NamespaceMode.NODE;
   const spec = criBaseSpec(id, opts.namespace);
   const process = spec.process!;
   const l = spec.linux!;
@@ -55,25 +53,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   process.args = sandboxProcessArgs(imageConfig);
   if (linux?.cgroupParent) l.cgroupsPath = cgroupsPath(linux.cgroupParent, id);
 
-  let namespaces = l.namespaces ?? [];
-  if (hostNetwork) namespaces = withoutNamespace(withoutNamespace(namespaces, "network"), "uts");
-  else namespaces = withNamespace(namespaces, { type: "network", path: input.netnsPath });
-  if (ns?.pid === NamespaceMode.NODE) namespaces = withoutNamespace(namespaces, "pid");
-  if (hostIpc) namespaces = withoutNamespace(namespaces, "ipc");
-  const userns = ns?.usernsOptions;
-  const idMaps = parseUsernsIds(userns);
-  let usernsEnabled = false;
-  if (userns && idMaps) {
-    if (userns.mode === NamespaceMode.NODE) namespaces = withoutNamespace(namespaces, "user");
-    else {
-      usernsEnabled = true;
-      if (!namespaces.some((n) => n.type === "user")) namespaces = [...namespaces, { type: "user" }];
-      if (input.userNamespacePath) namespaces = withNamespace(namespaces, { type: "user", path: input.userNamespacePath });
-      l.uidMappings = idMaps.uids;
-      l.gidMappings = idMaps.gids;
-    }
-  }
-  l.namespaces = namespaces;
+  const usernsEnabled = applySandboxNamespaces(spec, config, input.netnsPath, input.userNamespacePath);
 
   // The pod's /dev/shm and resolv.conf (the latter for VM runtimes such as Kata); nosuid,
   // nodev, noexec are needed for the remount to work in a user namespace.
@@ -114,6 +94,36 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   return compactSpec(spec);
 }
 
+
+/**
+ * The pod's namespaces: new ones unless the pod shares the host's (a host-network pod
+ * also keeps the host's uts), the network namespace crib created, and a user namespace
+ * when the pod has one. Returns whether it has one.
+ */
+function applySandboxNamespaces(spec: OciSpec, config: PodSandboxConfig, netnsPath: string, usernsPath: string | undefined): boolean {
+  const ns = config.linux?.securityContext?.namespaceOptions;
+  const l = spec.linux!;
+  let list = l.namespaces ?? [];
+  if (ns?.network === NamespaceMode.NODE) list = withoutNamespace(withoutNamespace(list, "network"), "uts");
+  else list = withNamespace(list, { type: "network", path: netnsPath });
+  if (ns?.pid === NamespaceMode.NODE) list = withoutNamespace(list, "pid");
+  if (ns?.ipc === NamespaceMode.NODE) list = withoutNamespace(list, "ipc");
+  const userns = ns?.usernsOptions;
+  const idMaps = parseUsernsIds(userns);
+  let enabled = false;
+  if (userns && idMaps) {
+    if (userns.mode === NamespaceMode.NODE) list = withoutNamespace(list, "user");
+    else {
+      enabled = true;
+      if (!list.some((n) => n.type === "user")) list = [...list, { type: "user" }];
+      if (usernsPath) list = withNamespace(list, { type: "user", path: usernsPath });
+      l.uidMappings = idMaps.uids;
+      l.gidMappings = idMaps.gids;
+    }
+  }
+  l.namespaces = list;
+  return enabled;
+}
 /**
  * The pod's sysctls plus, in a pod network namespace, unprivileged ports from 0 and
  * unprivileged ICMP (containerd 2.x's enable_unprivileged_ports/icmp defaults) unless
