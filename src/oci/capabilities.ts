@@ -104,11 +104,3 @@ export function allCapabilities(caps: OciCapabilities, hostCaps: readonly string
   return withCapabilities(caps, hostCaps);
 }
 
-/** Drops empty lists so the JSON carries what Go's omitempty would. */
-export function compactCapabilities(caps: OciCapabilities): OciCapabilities {
-  const out: OciCapabilities = {};
-  for (const set of ["bounding", "effective", "inheritable", "permitted", "ambient"] as const) {
-    if (caps[set] && caps[set]!.length > 0) out[set] = caps[set];
-  }
-  return out;
-}
