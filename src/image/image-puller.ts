@@ -4,7 +4,7 @@
 // pulling the same reference at the same time share one transfer; it is cancelled only
 // when every one of them has gone.
 import type { Containerd } from "../containerd/client.js";
-import { Code, CriError, isNotFound, wrap } from "../errors.js";
+import { Code, CriError, invalidArgument, isNotFound, wrap } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { CriImage, ImageStore } from "../store/image-store.js";
 import { descriptorFromProto, createOrUpdateImage, criImageLabels, isPinned } from "./image-records.js";
@@ -12,6 +12,7 @@ import { formatPlatform, type Platform } from "./platform.js";
 import { formatReference, parseDockerRef, repoDigestAndTag, type ImageReference } from "./reference.js";
 import { bearerHeaders, parseAuthConfig, type CriAuthConfig, type RegistryCredentials } from "./registry-auth.js";
 import { transferPull } from "./transfer-pull.js";
+import { UNPACK_CONFIG_HINT } from "./pull-errors.js";
 
 export interface ImagePullerOptions {
   containerd: Containerd;
@@ -44,6 +45,7 @@ export class ImagePuller {
 
   /** Pulls an image and returns it; the CRI image_ref is its id. */
   async pull(image: string, opts: PullOptions = {}): Promise<CriImage> {
+    if (image.trim() === "") throw invalidArgument("PullImage: image reference is empty");
     const named = parseDockerRef(image);
     const ref = formatReference(named);
     const credentials = parseAuthConfig(opts.auth);
@@ -127,7 +129,7 @@ export class ImagePuller {
       if (!knewRef) await cd.images.delete({ name: ref, sync: true }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
       throw new CriError(
         Code.FAILED_PRECONDITION,
-        `failed to pull and unpack image ${JSON.stringify(ref)}: containerd did not unpack it for snapshotter ${JSON.stringify(store.snapshotter)} and platform ${formatPlatform(this.opts.platform)}; add that pair to [plugins."io.containerd.transfer.v1.local"] unpack_config in containerd's config`,
+        `failed to pull and unpack image ${JSON.stringify(ref)}: containerd did not unpack it for snapshotter ${JSON.stringify(store.snapshotter)} and platform ${formatPlatform(this.opts.platform)}; ${UNPACK_CONFIG_HINT}`,
       );
     }
 

@@ -1,7 +1,10 @@
 // Progress of one pull from the Transfer service's progress events, and the stall rule of
-// containerd's CRI (transferProgressReporter): a pull with downloads under way whose byte
-// count has not grown for image_pull_progress_timeout is stuck. No download under way
-// (resolving, unpacking, everything present) never counts as a stall. Pure: time is given.
+// containerd's CRI (transferProgressReporter): a pull with blobs still to fetch whose byte
+// count has not grown for image_pull_progress_timeout is stuck. containerd counts a blob
+// only once its first bytes arrived, so a registry that answers a blob request with
+// headers and then nothing is never cancelled; crib counts every announced blob that is not
+// yet present. Nothing left to fetch (resolving, unpacking the last layer) is never a
+// stall. Pure: time is given.
 
 export interface ProgressEvent {
   event: string;
@@ -75,11 +78,11 @@ export class PullProgress {
   }
 
   /**
-   * Called on each check tick: true when downloads are under way and no byte arrived for
+   * Called on each check tick: true when blobs are still to fetch and no byte arrived for
    * longer than the timeout. A timeout of 0 disables the rule (as in containerd).
    */
   stalled(now: number): boolean {
-    const active = this.inFlight.size > 0;
+    const active = this.inFlight.size > 0 || this.totals.size > this.done.size;
     // Idle, new bytes, or a download that just started after an idle spell: the clock restarts.
     if (!active || this.bytesRead > this.lastSeenBytes || !this.wasActive) {
       this.lastSeenBytes = this.bytesRead;

@@ -15,6 +15,7 @@ test("pullErrorCode gives registry refusals and network failures their codes", (
     [Code.UNKNOWN, "something else entirely", Code.UNKNOWN],
     [Code.INVALID_ARGUMENT, "schema 1 image manifests are no longer supported: invalid argument", Code.INVALID_ARGUMENT],
     [Code.UNAVAILABLE, "containerd is down", Code.UNAVAILABLE],
+    [Code.INVALID_ARGUMENT, "unable to initialize unpacker: no unpack platforms defined: invalid argument", Code.FAILED_PRECONDITION],
   ];
   for (const [code, msg, want] of cases) assert.equal(pullErrorCode(code, msg), want, msg);
 });

@@ -40,7 +40,14 @@ test("new bytes restart the clock", () => {
   assert.equal(p.stalled(2401), true);
 });
 
-test("no download under way is never a stall (resolving, unpacking)", () => {
+test("a blob announced but never started is a stall too (a registry that sends headers only)", () => {
+  const p = new PullProgress(1000, 0);
+  p.handle(ev("waiting", "layer-a", 0, 100));
+  assert.equal(p.stalled(500), false);
+  assert.equal(p.stalled(1501), true);
+});
+
+test("nothing left to fetch is never a stall (resolving, unpacking)", () => {
   const p = new PullProgress(1000, 0);
   assert.equal(p.stalled(5000), false);
   p.handle(ev("waiting", "layer-a", 0, 100));
