@@ -12,7 +12,7 @@ import { loadHarness, type HarnessInfo } from "../harness/env.js";
 import { fetchManifest, pushImage } from "../harness/registry-client.js";
 import type { Containerd } from "../../src/containerd/client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
-import { startStallingProxy } from "./helpers/stalling-proxy.js";
+import { startStallingProxy, type StallingProxy } from "./helpers/stalling-proxy.js";
 
 const TRANSFER = "transfer.v1.Transfer/Transfer";
 
@@ -341,30 +341,48 @@ describe("ImageService", () => {
 });
 
 describe("PullImage without progress", () => {
-  it("is cancelled after image_pull_progress_timeout with DEADLINE_EXCEEDED, leaving no lease, ingest or name", async () => {
+  let proxy: StallingProxy;
+  let t: TestCrib;
+  before(async () => {
     const h = loadHarness();
-    const proxy = await startStallingProxy({ upstream: h.registry.host, harnessHostsDir: h.hostsDir, dir: join(h.scratchDir, `stall-${randomBytes(3).toString("hex")}`), bytesBeforeStall: 1000 });
-    const t = await startTestCrib({ imagePullProgressTimeoutMs: 1500, registryConfigPath: proxy.hostsDir });
-    try {
-      const image = `${proxy.host}/busybox-v2:latest`;
-      const started = Date.now();
-      const err = await t.client.image.pullImage({ image: { image } }).then(
-        () => undefined,
-        (e: { code: number; details: string }) => e,
-      );
-      assert.ok(err, "a stalled pull succeeded");
-      assert.equal(err.code, Code.DEADLINE_EXCEEDED, err.details);
-      assert.match(err.details, /no progress for 1500ms/);
-      assert.ok(proxy.stalled() > 0, "the proxy never stalled a download");
-      assert.ok(Date.now() - started < 15_000);
-      const cd = t.containerd;
-      await eventually("the transfer's lease is gone", async () => (await leases(cd)).length === 0);
-      await eventually("no ingest is left", async () => (await cd.content.listStatuses({ filters: [] })).statuses.length === 0);
-      assert.deepEqual(await imageNames(cd), []);
-    } finally {
-      await t.stop();
-      await proxy.close();
-    }
+    proxy = await startStallingProxy({ upstream: h.registry.host, harnessHostsDir: h.hostsDir, dir: join(h.scratchDir, `stall-${randomBytes(3).toString("hex")}`), bytesBeforeStall: 1000 });
+    t = await startTestCrib({ imagePullProgressTimeoutMs: 1500, registryConfigPath: proxy.hostsDir, namespace: `crib-images-stall-${randomBytes(3).toString("hex")}` });
+  });
+  after(async () => {
+    await t?.stop();
+    await proxy?.close();
+  });
+
+  async function assertNothingLeft(cd: Containerd) {
+    await eventually("the transfer's lease is gone", async () => (await leases(cd)).length === 0);
+    await eventually("no ingest is left", async () => (await cd.content.listStatuses({ filters: [] })).statuses.length === 0);
+    assert.deepEqual(await imageNames(cd), []);
+  }
+
+  it("is cancelled after image_pull_progress_timeout with DEADLINE_EXCEEDED, leaving no lease, ingest or name", async () => {
+    const image = `${proxy.host}/busybox-v2:latest`;
+    const stallsBefore = proxy.stalled();
+    const started = Date.now();
+    const err = await t.client.image.pullImage({ image: { image } }).then(
+      () => undefined,
+      (e: { code: number; details: string }) => e,
+    );
+    assert.ok(err, "a stalled pull succeeded");
+    assert.equal(err.code, Code.DEADLINE_EXCEEDED, err.details);
+    assert.match(err.details, /no progress for 1500ms/);
+    assert.ok(proxy.stalled() > stallsBefore, "the proxy never stalled a download");
+    assert.ok(Date.now() - started < 15_000);
+    await assertNothingLeft(t.containerd);
+  });
+
+  it("is cancelled when the client gives up first, leaving nothing behind", async () => {
+    const image = `${proxy.host}/busybox-user:latest`;
+    const code = await codeOfCall(t.client.image.pullImage({ image: { image } }, { timeoutMs: 700 }));
+    assert.equal(code, Code.DEADLINE_EXCEEDED);
+    await eventually("crib logs the pull as cancelled by the client", async () =>
+      t.rpcLogs("PullImage").some((l) => l.code === "CANCELLED" && /cancelled by the client/.test(l.error ?? "")),
+    );
+    await assertNothingLeft(t.containerd);
   });
 });
 
