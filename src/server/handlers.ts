@@ -1,6 +1,6 @@
 // Which CRI RPCs crib serves and the long-lived services behind them. An RPC missing here
 // answers UNIMPLEMENTED (the kubelet falls back only on that code).
-import type { CriDeps, ImageHandlers, RuntimeHandlers } from "../cri/deps.js";
+import type { CriDeps, ImageHandlers, RuntimeHandlers, RuntimeState } from "../cri/deps.js";
 import { runtimeConfig } from "../cri/runtime-config.js";
 import { status } from "../cri/runtime-status.js";
 import { version } from "../cri/runtime-version.js";
@@ -10,23 +10,63 @@ import { listImages } from "../cri/image-list.js";
 import { pullImage } from "../cri/image-pull.js";
 import { removeImage } from "../cri/image-remove.js";
 import { imageStatus } from "../cri/image-status.js";
+import { imageProvider } from "../cri/image-provider.js";
+import { SandboxStore } from "../store/sandbox-store.js";
+import { TaskExitMonitor } from "../events/task-exits.js";
+import { runPodSandbox } from "../cri/sandbox-run.js";
+import { stopPodSandbox } from "../cri/sandbox-stop.js";
+import { removePodSandbox } from "../cri/sandbox-remove.js";
+import { listPodSandbox, podSandboxStatus } from "../cri/sandbox-status.js";
+import { recoverSandboxes } from "../cri/sandbox-recover.js";
+import { handleSandboxExit, reconcileSandboxes } from "../cri/sandbox-exits.js";
+
+/** What the pod side needs from the container side (no-ops until containers exist). */
+export interface ContainerHooks {
+  stopContainers(sandboxId: string): Promise<void>;
+  removeContainers(sandboxId: string): Promise<void>;
+}
 
 /** Long-lived state (stores, background loops) created once at start. */
 export interface Services {
   images: Images;
+  runtime: RuntimeState;
+  containers: ContainerHooks;
   stop(): Promise<void>;
 }
 
 export async function startServices(deps: CriDeps): Promise<Services> {
   const images = await startImages(deps);
-  return { images, stop: async () => {} };
+  const runtime: RuntimeState = { sandboxes: new SandboxStore(), images: imageProvider(images) };
+  const containers: ContainerHooks = { stopContainers: async () => {}, removeContainers: async () => {} };
+  await recoverSandboxes(deps, runtime);
+  const exits = new TaskExitMonitor(
+    deps.containerd,
+    {
+      onExit: (e) => {
+        handleSandboxExit(deps, runtime, e);
+      },
+      reconcile: () => reconcileSandboxes(deps, runtime),
+    },
+    deps.logger,
+  );
+  await exits.start();
+  return { images, runtime, containers, stop: () => exits.stop() };
 }
 
-export function runtimeHandlers(deps: CriDeps, _s: Services): Partial<RuntimeHandlers> {
+export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
+  const hooks = s.containers;
   return {
     version: version(deps),
     status: status(deps),
     runtimeConfig: runtimeConfig(deps),
+    runPodSandbox: runPodSandbox(deps, s.runtime),
+    stopPodSandbox: stopPodSandbox(deps, s.runtime, (id) => hooks.stopContainers(id)),
+    removePodSandbox: removePodSandbox(deps, s.runtime, {
+      stopContainers: (id) => hooks.stopContainers(id),
+      removeContainers: (id) => hooks.removeContainers(id),
+    }),
+    podSandboxStatus: podSandboxStatus(deps, s.runtime),
+    listPodSandbox: listPodSandbox(deps, s.runtime),
   };
 }
 
