@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
@@ -19,6 +20,7 @@ const run = promisify(execFile);
 
 /** The part of PodSandboxConfig these tests set (assignable to its init shape). */
 interface PodInit {
+  portMappings?: { hostPort: number; containerPort: number; hostIp?: string }[];
   metadata?: { name: string; uid: string; namespace: string; attempt: number } | undefined;
   hostname?: string;
   labels?: Record<string, string>;
@@ -77,6 +79,27 @@ async function assertNothingLeft(t: TestCrib): Promise<void> {
 async function verboseInfo(t: TestCrib, id: string): Promise<{ pid: number; netNamespacePath: string; runtimeSpec: { linux: { cgroupsPath?: string } } }> {
   const res = await t.client.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });
   return JSON.parse(res.info["info"]!);
+}
+
+/** What a TCP server at host:port sends, retried while it starts. */
+async function fetchTcp(host: string, port: number): Promise<string> {
+  let last: unknown;
+  for (let i = 0; i < 40; i++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const s = connect(port, host);
+        let data = "";
+        s.on("data", (c) => (data += c));
+        s.on("end", () => resolve(data));
+        s.on("error", reject);
+        s.setTimeout(2000, () => s.destroy(new Error("timeout")));
+      });
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`could not reach ${host}:${port}: ${String(last)}`);
 }
 
 function nsInode(path: string): number {
@@ -231,6 +254,22 @@ describe("pod sandboxes", () => {
     assert.equal(st.network?.ip ?? "", "");
     assert.equal(st.linux?.namespaces?.options?.network, NamespaceMode.NODE);
     assert.equal(netnsFiles(t).length, 0);
+    await t.client.runtime.removePodSandbox({ podSandboxId: id });
+    await assertNothingLeft(t);
+  });
+
+  it("port mappings reach the pod through the portmap plugin", async () => {
+    const hostPort = 18188;
+    const cfg = { ...podConfig(), portMappings: [{ hostPort, containerPort: 8088, hostIp: "127.0.0.1" }] };
+    const id = (await t.client.runtime.runPodSandbox({ config: cfg })).podSandboxId;
+    const info = await verboseInfo(t, id);
+    const serve = `require("net").createServer(s=>s.end("hello from the pod")).listen(8088,"0.0.0.0")`;
+    const server = spawn("nsenter", [`--net=${info.netNamespacePath}`, process.execPath, "-e", serve], { stdio: "ignore" });
+    try {
+      assert.equal(await fetchTcp("127.0.0.1", hostPort), "hello from the pod");
+    } finally {
+      server.kill("SIGKILL");
+    }
     await t.client.runtime.removePodSandbox({ podSandboxId: id });
     await assertNothingLeft(t);
   });
