@@ -49,7 +49,7 @@ export interface CniInfo {
   confFile: string;
   networkName: string;
   bridge: string;
-  /** CIDR handed out by host-local, e.g. "10.88.77.0/24" (used only inside test netns) */
+  /** CIDR handed out by host-local, e.g. "10.88.123.0/24", one per run (used only inside test netns) */
   subnet: string;
   gateway: string;
   ipamDataDir: string;

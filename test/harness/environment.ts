@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { containerdConfig, containerdLayout, startContainerd } from "./containerd.js";
-import { writeCniConfig } from "./cni.js";
+import { cniNetworkFor, writeCniConfig } from "./cni.js";
 import {
   AUTH_REFS,
   allPlainRefs,
@@ -65,7 +65,7 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<Environme
   mkdirSync(netnsDir, { recursive: true });
   mkdirSync(hostsDir, { recursive: true });
   mkdirSync(scratchDir, { recursive: true });
-  const cni = writeCniConfig(join(o.tmpDir, "cni"));
+  const cni = writeCniConfig(join(o.tmpDir, "cni"), cniNetworkFor(o.tmpDir));
 
   // containerd reads the hosts dir per pull, so it may start before the registries exist.
   const cdLayout = containerdLayout(join(o.tmpDir, "containerd"));

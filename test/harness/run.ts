@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEnvironment, RUNC } from "./environment.js";
 import { HARNESS_ENV } from "./env.js";
-import { CNI_BRIDGE } from "./cni.js";
+import { cniNetworkFor } from "./cni.js";
 import { stopDaemon, tail, type Daemon } from "./proc.js";
 import { abandonedRunDirs, cleanUpRunDir, HARNESS_PID_FILE, TMP_PREFIX } from "./teardown.js";
 
@@ -71,7 +71,7 @@ class Run {
       const t = Date.now();
       await Promise.all([...this.daemons].reverse().map((d) => stopDaemon(d)));
       if (process.env.CRIB_HARNESS_TRACE) log(`teardown: stop servers: ${Date.now() - t}ms`);
-      await cleanUpRunDir(this.tmpDir, { runc: RUNC, bridge: CNI_BRIDGE, keepDir: this.keep, log });
+      await cleanUpRunDir(this.tmpDir, { runc: RUNC, bridge: cniNetworkFor(this.tmpDir).bridge, keepDir: this.keep, log });
       if (this.keep) log(`kept ${this.tmpDir}`);
     })();
     return this.teardown;
@@ -92,7 +92,7 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 async function reapAbandonedRuns(): Promise<void> {
   for (const dir of abandonedRunDirs()) {
     log(`cleaning up ${dir} left by a harness that died`);
-    await cleanUpRunDir(dir, { runc: RUNC, log });
+    await cleanUpRunDir(dir, { runc: RUNC, bridge: cniNetworkFor(dir).bridge, log });
   }
 }
 

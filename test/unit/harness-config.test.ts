@@ -7,7 +7,7 @@ import { parseAppletList, parseLdd } from "../harness/rootfs.js";
 import { mountsUnder } from "../harness/teardown.js";
 import { CRI_PLUGIN_IDS, containerdConfig, containerdLayout } from "../harness/containerd.js";
 import { hostsToml, registryConfig, registryLayout } from "../harness/registry.js";
-import { cniConflist } from "../harness/cni.js";
+import { cniConflist, cniNetworkFor } from "../harness/cni.js";
 import { splitReference } from "../harness/registry-client.js";
 
 describe("parseLdd", () => {
@@ -90,11 +90,23 @@ describe("registry config", () => {
 
 describe("cniConflist", () => {
   it("bridge + host-local with a private lease dir, then portmap", () => {
-    const c = cniConflist("/tmp/t/ipam") as { cniVersion: string; plugins: Array<Record<string, any>> };
+    const net = cniNetworkFor("/tmp/crib-test-abc123");
+    const c = cniConflist("/tmp/t/ipam", net) as { cniVersion: string; plugins: Array<Record<string, any>> };
     assert.equal(c.cniVersion, "1.0.0");
+    assert.equal(c.plugins[0]!.bridge, net.bridge);
+    assert.equal(c.plugins[0]!.ipam.ranges[0][0].subnet, net.subnet);
     assert.deepEqual(c.plugins.map((p) => p.type), ["bridge", "portmap"]);
     assert.equal(c.plugins[0]!.ipam.dataDir, "/tmp/t/ipam");
     assert.deepEqual(c.plugins[1]!.capabilities, { portMappings: true });
+  });
+  it("each run dir gets its own bridge and subnet, stable for its dir", () => {
+    const a = cniNetworkFor("/tmp/crib-test-aaaaaa");
+    assert.deepEqual(a, cniNetworkFor("/tmp/crib-test-aaaaaa"));
+    assert.match(a.bridge, /^cribt\d{3}$/);
+    assert.ok(a.bridge.length <= 15, "IFNAMSIZ");
+    assert.match(a.subnet, /^10\.88\.(1\d\d|2[0-4]\d)\.0\/24$/);
+    const names = new Set(["a", "b", "c", "d", "e", "f"].map((x) => cniNetworkFor(`/tmp/crib-test-${x}${x}${x}`).bridge));
+    assert.ok(names.size > 1, "different dirs spread over bridges");
   });
 });
 
