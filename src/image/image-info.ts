@@ -87,7 +87,7 @@ export async function readBlob(cd: Containerd, digest: string, maxBytes: number)
 }
 
 export class ImageInfoReader {
-  private readonly cache = new LRUCache<string, ImageInfo>({ max: 2048 });
+  private readonly cache = new LRUCache<string, ImageInfo>({ max: 1024 });
 
   constructor(
     private readonly cd: Containerd,

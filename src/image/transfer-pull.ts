@@ -88,16 +88,14 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
   const tasks: Promise<void>[] = [];
   let ticker: NodeJS.Timeout | undefined;
   try {
-    const progressStream = await openStream(cd, "progress");
-    streams.push(progressStream);
+    // Both streams must be registered in containerd before the TransferRequest names them.
+    const [progressStream, authStream] = await Promise.all([
+      openStream(cd, "progress").then((s) => (streams.push(s), s)),
+      req.credentials ? openStream(cd, "creds").then((s) => (streams.push(s), s)) : undefined,
+    ]);
     const progressDone = readProgress(progressStream, progress);
-    let authStreamId = "";
-    if (req.credentials) {
-      const authStream = await openStream(cd, "creds");
-      streams.push(authStream);
-      authStreamId = authStream.id;
-      tasks.push(serveAuth(authStream, req.credentials, req.logger, req.ref));
-    }
+    const authStreamId = authStream?.id ?? "";
+    if (authStream) tasks.push(serveAuth(authStream, req.credentials, req.logger, req.ref));
 
     ticker = setInterval(() => {
       const now = Date.now();

@@ -1,0 +1,247 @@
+// ImageService benchmark: crib vs containerd's built-in CRI plugin, same registry, same
+// machine, run one after the other. Seeds a registry repository with N distinct images
+// (one shared layer, N configs), then for each server: PullImage of all N (throughput),
+// ImageStatus of each (latency) and ListImages with N images present (latency).
+//
+//   npx tsx test/harness/run.ts --with-cri -- npx tsx bench/images.ts [--images 200] [--concurrency 4]
+//
+// crib runs as its own process (bin/crib), as containerd does, so the benchmark client does
+// not share its event loop.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { connectCri, type CriClient } from "../test/client/cri-client.js";
+import { loadHarness, type HarnessInfo } from "../test/harness/env.js";
+import { MANIFEST_MEDIA_TYPES, splitReference } from "../test/harness/registry-client.js";
+
+export interface ImagesBenchOptions {
+  images: number;
+  concurrency: number;
+  /** ListImages calls measured. */
+  listCalls: number;
+}
+
+export interface BenchRow {
+  metric: string;
+  unit: string;
+  crib: number;
+  containerd: number;
+  /** "higher" for throughput, "lower" for latency. */
+  better: "higher" | "lower";
+}
+
+const REPO = "bench-images";
+
+// ---------------------------------------------------------------- registry seeding
+
+async function http(url: string, init: RequestInit, ok: number[]): Promise<Response> {
+  const res = await fetch(url, init);
+  if (!ok.includes(res.status)) throw new Error(`${init.method ?? "GET"} ${url}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}
+
+async function uploadBlob(base: string, bytes: Buffer): Promise<string> {
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const start = await http(`${base}/v2/${REPO}/blobs/uploads/`, { method: "POST" }, [202]);
+  await start.arrayBuffer();
+  const location = new URL(start.headers.get("location")!, base);
+  location.searchParams.set("digest", digest);
+  const put = await http(location.toString(), { method: "PUT", body: bytes, headers: { "Content-Type": "application/octet-stream" } }, [201]);
+  await put.arrayBuffer();
+  return digest;
+}
+
+/**
+ * N images in one repository, tags t0..t(N-1): the busybox fixture's layer under N configs
+ * that differ by a label, so each tag is its own CRI image.
+ */
+export async function seedImages(h: HarnessInfo, n: number): Promise<string[]> {
+  const { host, repo, reference } = splitReference(h.images.busybox);
+  const base = `http://${host}`;
+  const manifestRes = await http(`${base}/v2/${repo}/manifests/${reference}`, { headers: { Accept: MANIFEST_MEDIA_TYPES.join(", ") } }, [200]);
+  const manifestType = manifestRes.headers.get("content-type")!;
+  const manifest = (await manifestRes.json()) as { config: { digest: string; size: number; mediaType: string }; layers: Array<{ digest: string }> };
+  const config = (await (await http(`${base}/v2/${repo}/blobs/${manifest.config.digest}`, {}, [200])).json()) as { config?: { Labels?: Record<string, string> } };
+  for (const layer of manifest.layers) {
+    const mount = await http(`${base}/v2/${REPO}/blobs/uploads/?mount=${layer.digest}&from=${repo}`, { method: "POST" }, [201, 202]);
+    await mount.arrayBuffer();
+    if (mount.status !== 201) throw new Error(`registry did not mount ${layer.digest} into ${REPO}`);
+  }
+  const refs: string[] = [];
+  const run = `${Date.now()}-${randomBytes(2).toString("hex")}`;
+  for (let i = 0; i < n; i++) {
+    const cfg = { ...config, config: { ...config.config, Labels: { ...config.config?.Labels, "crib.bench": `${run}-${i}` } } };
+    const bytes = Buffer.from(JSON.stringify(cfg));
+    const digest = await uploadBlob(base, bytes);
+    const m = { ...manifest, config: { ...manifest.config, digest, size: bytes.length } };
+    const put = await http(`${base}/v2/${REPO}/manifests/t${i}`, { method: "PUT", body: JSON.stringify(m), headers: { "Content-Type": manifestType } }, [201]);
+    await put.arrayBuffer();
+    refs.push(`${host}/${REPO}:t${i}`);
+  }
+  return refs;
+}
+
+// ---------------------------------------------------------------- crib as a process
+
+interface CribProcess {
+  socket: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startCribProcess(h: HarnessInfo): Promise<CribProcess> {
+  const dir = join(h.scratchDir, `bench-${randomBytes(3).toString("hex")}`);
+  mkdirSync(dir, { recursive: true });
+  const socket = join(dir, "crib.sock");
+  const toml = [
+    `sandbox_image = ${JSON.stringify(h.images.pause)}`,
+    `root_dir = ${JSON.stringify(join(dir, "root"))}`,
+    `state_dir = ${JSON.stringify(join(dir, "state"))}`,
+    "[registry]",
+    `config_path = ${JSON.stringify(h.hostsDir)}`,
+    "[cni]",
+    `bin_dir = ${JSON.stringify(h.cni.binDir)}`,
+    `conf_dir = ${JSON.stringify(h.cni.confDir)}`,
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "crib.toml"), toml);
+  const repo = dirname(dirname(fileURLToPath(import.meta.url)));
+  const args = ["--config", join(dir, "crib.toml"), "--listen", socket, "--containerd-address", h.containerd.address, "--namespace", `bench-${randomBytes(3).toString("hex")}`, "--log-level", "warn", "--log-format", "text"];
+  const child = spawn(join(repo, "bin/crib"), args, { stdio: ["ignore", "inherit", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const client = connectCri(socket, 2000);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await client.runtime.version({});
+      break;
+    } catch (e) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`crib did not start: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  client.close();
+  return {
+    socket,
+    child,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- measurements
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+interface Measured {
+  pullPerSec: number;
+  statusP50: number;
+  statusP99: number;
+  listP50: number;
+  listP99: number;
+  listedImages: number;
+}
+
+async function measure(client: CriClient, refs: string[], opts: ImagesBenchOptions): Promise<Measured> {
+  // Warm-up: the shared layer is fetched and unpacked once, outside the timing.
+  await client.image.pullImage({ image: { image: refs[0]! } });
+  const queue = [...refs];
+  const pullMs = await timed(() =>
+    Promise.all(
+      Array.from({ length: opts.concurrency }, async () => {
+        for (let ref = queue.shift(); ref; ref = queue.shift()) await client.image.pullImage({ image: { image: ref } });
+      }),
+    ),
+  );
+  const status: number[] = [];
+  for (const ref of refs) status.push(await timed(() => client.image.imageStatus({ image: { image: ref } })));
+  const list: number[] = [];
+  let listedImages = 0;
+  for (let i = 0; i < opts.listCalls; i++) {
+    list.push(
+      await timed(async () => {
+        listedImages = (await client.image.listImages({})).images.length;
+      }),
+    );
+  }
+  status.sort((a, b) => a - b);
+  list.sort((a, b) => a - b);
+  return {
+    pullPerSec: refs.length / (pullMs / 1000),
+    statusP50: percentile(status, 50),
+    statusP99: percentile(status, 99),
+    listP50: percentile(list, 50),
+    listP99: percentile(list, 99),
+    listedImages,
+  };
+}
+
+export async function benchImages(h: HarnessInfo, opts: ImagesBenchOptions): Promise<BenchRow[]> {
+  if (!h.criContainerd) throw new Error("the images bench needs containerd's CRI: run the harness with --with-cri");
+  const refs = await seedImages(h, opts.images);
+  const crib = await startCribProcess(h);
+  let c: Measured;
+  let d: Measured;
+  try {
+    const cribClient = connectCri(crib.socket, 300_000);
+    try {
+      c = await measure(cribClient, refs, opts);
+    } finally {
+      cribClient.close();
+    }
+  } finally {
+    await crib.stop();
+  }
+  const cdClient = connectCri(h.criContainerd.criAddress, 300_000);
+  try {
+    d = await measure(cdClient, refs, opts);
+  } finally {
+    cdClient.close();
+  }
+  const n = opts.images;
+  return [
+    { metric: `PullImage, ${n} images, ${opts.concurrency} at a time`, unit: "images/s", crib: c.pullPerSec, containerd: d.pullPerSec, better: "higher" },
+    { metric: `ImageStatus p50 (${n} images present)`, unit: "ms", crib: c.statusP50, containerd: d.statusP50, better: "lower" },
+    { metric: `ImageStatus p99`, unit: "ms", crib: c.statusP99, containerd: d.statusP99, better: "lower" },
+    { metric: `ListImages p50 (${c.listedImages} vs ${d.listedImages} images listed)`, unit: "ms", crib: c.listP50, containerd: d.listP50, better: "lower" },
+    { metric: `ListImages p99`, unit: "ms", crib: c.listP99, containerd: d.listP99, better: "lower" },
+  ];
+}
+
+export function formatRows(rows: BenchRow[]): string {
+  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const lines = [["metric", "crib", "containerd CRI", "crib/containerd"]];
+  for (const r of rows) {
+    const ratio = r.crib / r.containerd;
+    lines.push([r.metric, `${fmt(r.crib)} ${r.unit}`, `${fmt(r.containerd)} ${r.unit}`, `${ratio.toFixed(2)}x (${r.better} is better)`]);
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines.map((l) => l.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { values } = parseArgs({ options: { images: { type: "string", default: "200" }, concurrency: { type: "string", default: "4" }, "list-calls": { type: "string", default: "50" } } });
+  const opts = { images: Number(values.images), concurrency: Number(values.concurrency), listCalls: Number(values["list-calls"]) };
+  benchImages(loadHarness(), opts).then(
+    (rows) => {
+      process.stdout.write(`\nImageService: crib vs containerd's CRI plugin (${opts.images} images)\n${formatRows(rows)}\n`);
+    },
+    (e: unknown) => {
+      process.stderr.write(`bench/images: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
