@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import { codeOfCall } from "../client/cri-client.js";
+import { ctr } from "../harness/ctr.js";
 import { loadHarness, type HarnessInfo } from "../harness/env.js";
 import { fetchManifest, pushImage } from "../harness/registry-client.js";
 import type { Containerd } from "../../src/containerd/client.js";
@@ -308,7 +309,12 @@ describe("ImageService", () => {
     assert.ok(ageMs >= 0 && ageMs < 10_000, `timestamp ${fs.timestamp}`);
   });
 
-  it("rebuilds the same image list from containerd after a restart", async () => {
+  it("rebuilds the same image list from containerd after a restart, adopting images pulled by others", async () => {
+    const h = t.harness;
+    // An image another client (ctr) pulled into the namespace, without the CRI labels.
+    const foreign = h.images.movingNext;
+    await ctr(h.containerd, ["images", "pull", "--hosts-dir", h.hostsDir, foreign], { namespace: t.config.namespace });
+    assert.equal((await cd.images.get({ name: foreign })).image?.labels["io.cri-containerd.image"], undefined);
     const before = (await t.client.image.listImages({})).images;
     const namespace = t.config.namespace;
     await t.stop();
@@ -316,7 +322,20 @@ describe("ImageService", () => {
     cd = t.containerd;
     const after = (await t.client.image.listImages({})).images;
     const key = (i: (typeof before)[number]) => JSON.stringify([i.id, [...i.repoTags].sort(), [...i.repoDigests].sort(), String(i.size), i.pinned, String(i.uid?.value)]);
-    assert.deepEqual(after.map(key).sort(), before.map(key).sort());
+    const adopted = after.find((i) => i.repoTags.includes(foreign));
+    assert.ok(adopted, "the image ctr pulled is not listed after the restart");
+    assert.equal(adopted.id, configDigest(h, foreign));
+    // Everything else is as before; the foreign names joined the image with its content.
+    const foreignName = nameOf(foreign);
+    const withoutForeign = (i: (typeof before)[number]) => ({
+      ...i,
+      repoTags: i.repoTags.filter((r) => r !== foreign),
+      repoDigests: i.repoDigests.filter((r) => !r.startsWith(`${foreignName}@`)),
+    });
+    assert.deepEqual(after.map(withoutForeign).map(key).sort(), before.map(key).sort());
+    // As containerd's CRI does at start: the name is labelled managed and the image gets its id name.
+    assert.equal((await cd.images.get({ name: foreign })).image?.labels["io.cri-containerd.image"], "managed");
+    assert.equal((await cd.images.get({ name: adopted.id })).image?.labels["io.cri-containerd.image"], "managed");
   });
 
   it("removes every name of an image, is idempotent, and leaves no content or snapshots", async () => {
