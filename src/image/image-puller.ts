@@ -21,6 +21,9 @@ export interface ImagePullerOptions {
   /** registry.config_path: containerd's certs.d hosts dir, handed to Transfer. */
   registryConfigPath: string;
   progressTimeoutMs: number;
+  /** containerd serves Transfer and Streaming (1.7+); without them crib cannot pull yet. */
+  transferAvailable: boolean;
+  containerdVersion: string;
   logger: Logger;
 }
 
@@ -49,6 +52,9 @@ export class ImagePuller {
     const named = parseDockerRef(image);
     const ref = formatReference(named);
     const credentials = parseAuthConfig(opts.auth);
+    if (!this.opts.transferAvailable) {
+      throw new CriError(Code.FAILED_PRECONDITION, `containerd ${this.opts.containerdVersion} has no Transfer/Streaming service (1.7+): crib pulls only through it`);
+    }
     let flight = this.inFlight.get(ref);
     if (!flight) {
       const abort = new AbortController();

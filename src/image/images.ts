@@ -36,6 +36,8 @@ export async function startImages(deps: CriDeps): Promise<Images> {
     platform,
     registryConfigPath: config.registryConfigPath,
     progressTimeoutMs: config.imagePullProgressTimeoutMs,
+    transferAvailable: deps.capabilities.transfer && deps.capabilities.streaming,
+    containerdVersion: deps.capabilities.version,
     logger,
   });
   const fsUsage = new SnapshotUsage(containerd, config.snapshotter, await snapshotterRoot(containerd, config.snapshotter));
