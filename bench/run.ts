@@ -1,0 +1,74 @@
+// `make bench`: runs under the harness with --with-cri, so one run measures crib (in front
+// of the harness's containerd) and containerd's built-in CRI (second containerd, same
+// registry, CNI and pause image) on the same machine, and prints the ratios.
+// Optional argument: which benches (pods, images, ...); default all that exist.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { connectCri } from "../test/client/cri-client.js";
+import { loadHarness } from "../test/harness/env.js";
+import { printTable, type Row, type Target } from "./lib.js";
+import { createLogger } from "../src/log.js";
+import { DEFAULTS } from "../src/config.js";
+import { startCrib } from "../src/server/server.js";
+
+type Bench = (targets: Target[]) => Promise<Row[]>;
+
+const BENCHES: Record<string, { file: string; fn: string }> = {
+  images: { file: "images.ts", fn: "benchImages" },
+  pods: { file: "pods.ts", fn: "benchPods" },
+  containers: { file: "containers.ts", fn: "benchContainers" },
+  streaming: { file: "streaming.ts", fn: "benchStreaming" },
+  stats: { file: "stats.ts", fn: "benchStats" },
+};
+
+async function main(): Promise<void> {
+  const harness = loadHarness();
+  if (!harness.criContainerd) throw new Error("bench needs the harness started with --with-cri");
+  const dir = join(harness.scratchDir, "bench");
+  // Same settings as the built-in CRI the harness configured; warn-level logs, as in production.
+  const crib = await startCrib(
+    {
+      ...DEFAULTS,
+      listen: join(dir, "crib.sock"),
+      containerdAddress: harness.containerd.address,
+      namespace: "k8s.io",
+      rootDir: join(dir, "root"),
+      stateDir: join(dir, "state"),
+      sandboxImage: harness.images.pause,
+      registryConfigPath: harness.hostsDir,
+      cniBinDir: harness.cni.binDir,
+      cniConfDir: harness.cni.confDir,
+      restrictOOMScoreAdj: true,
+    },
+    createLogger("warn", "json"),
+  );
+  const cribClient = connectCri(join(dir, "crib.sock"));
+  const builtin = connectCri(harness.criContainerd.criAddress);
+  const targets: Target[] = [
+    { name: "crib", client: cribClient },
+    { name: "containerd-cri", client: builtin },
+  ];
+  const wanted = process.argv.slice(2);
+  try {
+    for (const [name, b] of Object.entries(BENCHES)) {
+      if (wanted.length && !wanted.includes(name)) continue;
+      if (!existsSync(join(import.meta.dirname, b.file))) continue;
+      const mod = (await import(`./${b.file}`)) as Record<string, Bench>;
+      const fn = mod[b.fn];
+      if (!fn) throw new Error(`bench/${b.file} does not export ${b.fn}`);
+      printTable(`bench/${name} (containerd ${harness.containerd.version}, ${new Date().toISOString()})`, await fn(targets));
+    }
+  } finally {
+    builtin.close();
+    cribClient.close();
+    await crib.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
