@@ -2,8 +2,10 @@
 // RPCs and the exit monitor. The store owns the state machine of containerd's CRI
 // (store/container/status.go): CREATED → RUNNING → EXITED, UNKNOWN when the state could
 // not be loaded; "starting" and "removing" guard Start and Remove against each other.
+import type { Any } from "@bufbuild/protobuf/wkt";
 import { ContainerState, type ContainerConfig, type ContainerResources } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, notFound } from "../errors.js";
+import type { OciSpec } from "../oci/spec-types.js";
 import { NameIndex } from "./name-index.js";
 
 /** What containerd keeps in the container's metadata extension; immutable once created. */
@@ -40,6 +42,25 @@ export interface ContainerStatus {
   removing: boolean;
   /** The state could not be loaded (recovery failed); cleared by the next exit. */
   unknown: boolean;
+}
+
+/**
+ * What crib keeps of the containerd container record, so that Status, List and Exec need
+ * no containerd call: all of it is immutable except the spec's resources, which
+ * UpdateContainerResources changes in both places.
+ */
+export interface ContainerRecord {
+  spec: OciSpec;
+  snapshotter: string;
+  snapshotKey: string;
+  runtimeType: string;
+  runtimeOptions: Any | undefined;
+}
+
+/** An exit as the exit monitor or containerd's task state reports it. */
+export interface ExitInfo {
+  exitStatus: number;
+  exitedAt: Date;
 }
 
 /** The container's stdio as the RPCs need it: the log pump and the FIFOs behind it. */
@@ -82,6 +103,10 @@ export class Container {
   io: AttachedIO | undefined;
   /** A StopContainer with a timeout already sent the stop signal (it is sent once). */
   stopSignalSent = false;
+  /** An exit reported while StartContainer was still running; Start records it when done. */
+  pendingExit: ExitInfo | undefined;
+  /** The recording of this container's exit, once begun (exits are reported more than once). */
+  exiting: Promise<void> | undefined;
   private resolveStopped!: () => void;
   /** Resolves once the container's exit has been recorded. */
   readonly stopped: Promise<void>;
@@ -90,6 +115,7 @@ export class Container {
   constructor(
     readonly meta: ContainerMetadata,
     public status: ContainerStatus,
+    public record: ContainerRecord,
   ) {
     this.stopped = new Promise((r) => (this.resolveStopped = r));
     if (containerState(status) === ContainerState.CONTAINER_EXITED) this.resolveStopped();
@@ -148,6 +174,11 @@ export class ContainerStore {
     const c = this.find(idOrPrefix);
     if (!c) throw notFound(`an error occurred when try to find container "${idOrPrefix}": not found`);
     return c;
+  }
+
+  /** Only an exact id (events name containers by full id). */
+  exact(id: string): Container | undefined {
+    return this.byId.get(id);
   }
 
   find(idOrPrefix: string): Container | undefined {

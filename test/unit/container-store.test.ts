@@ -5,6 +5,8 @@ import { Code } from "../../src/errors.js";
 import { ContainerConfigSchema, ContainerState } from "../../src/gen/runtime/v1/api_pb.js";
 import { Container, ContainerStore, containerState, newStatus, type ContainerStatus } from "../../src/store/container-store.js";
 
+const record = { spec: { ociVersion: "1.2.1" }, snapshotter: "overlayfs", snapshotKey: "k", runtimeType: "io.containerd.runc.v2", runtimeOptions: undefined };
+
 function container(id: string, sandboxId = "sb", patch: Partial<ContainerStatus> = {}): Container {
   return new Container(
     {
@@ -19,6 +21,7 @@ function container(id: string, sandboxId = "sb", patch: Partial<ContainerStatus>
       processLabel: "",
     },
     { ...newStatus(1n), ...patch },
+    record,
   );
 }
 
@@ -86,7 +89,7 @@ test("store: exact id, unique prefix, ambiguous prefix, by name and by sandbox",
 test("a second container cannot take a live container's name", () => {
   const store = new ContainerStore();
   store.add(container("a"));
-  const dup = new Container({ ...container("b").meta, name: "name-a" }, newStatus(1n));
+  const dup = new Container({ ...container("b").meta, name: "name-a" }, newStatus(1n), record);
   assert.equal(codeOf(() => store.add(dup)), Code.ALREADY_EXISTS);
 });
 

@@ -1,0 +1,47 @@
+// What the container RPCs share: crib's deps, the pod and image state, the container store
+// and the CreateContainer calls in flight; plus the status checkpoint every state change
+// goes through.
+import type { ContainerConfig } from "../gen/runtime/v1/api_pb.js";
+import { messageOf } from "../errors.js";
+import { ContainerStore, type Container } from "../store/container-store.js";
+import type { CriDeps, RuntimeState } from "./deps.js";
+import { containerDirs, writeStatusCheckpoint } from "./container-metadata.js";
+
+/** A CreateContainer under way, which a kubelet retry with the same request joins. */
+export interface InFlightCreate {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  result: Promise<string>;
+}
+
+export interface ContainerContext {
+  deps: CriDeps;
+  state: RuntimeState;
+  containers: ContainerStore;
+  /** By container name. */
+  creating: Map<string, InFlightCreate>;
+}
+
+export function newContainerContext(deps: CriDeps, state: RuntimeState): ContainerContext {
+  return { deps, state, containers: new ContainerStore(), creating: new Map() };
+}
+
+export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+export const dateToNs = (d: Date): bigint => BigInt(d.getTime()) * 1_000_000n;
+
+export function dirsOf(ctx: ContainerContext, id: string): ReturnType<typeof containerDirs> {
+  return containerDirs(ctx.deps.config.rootDir, ctx.deps.config.stateDir, id);
+}
+
+/**
+ * Checkpoints the container's status (containerd's UpdateSync). A failed write is logged,
+ * not returned: the in-memory state is already the truth, and the next change rewrites it.
+ */
+export async function saveStatus(ctx: ContainerContext, c: Container): Promise<void> {
+  try {
+    await writeStatusCheckpoint(dirsOf(ctx, c.id).root, c.status);
+  } catch (e) {
+    ctx.deps.logger.warn("failed to checkpoint container status", { containerId: c.id, error: messageOf(e) });
+  }
+}

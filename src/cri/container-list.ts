@@ -1,0 +1,48 @@
+// ListContainers, answered from the store with containerd's filter semantics: the id and
+// pod sandbox id may be unique prefixes (a prefix matching several ids matches nothing),
+// state is exact, every label selector pair must match.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ContainerFilter, ContainerSchema } from "../gen/runtime/v1/api_pb.js";
+import type { Container } from "../store/container-store.js";
+import type { RuntimeHandlers } from "./deps.js";
+import type { ContainerContext } from "./container-context.js";
+
+export function criContainer(c: Container): MessageInitShape<typeof ContainerSchema> {
+  const config = c.meta.config;
+  return {
+    id: c.id,
+    podSandboxId: c.meta.sandboxId,
+    metadata: config.metadata,
+    image: config.image,
+    imageRef: c.meta.imageRef,
+    imageId: c.meta.imageRef,
+    state: c.state,
+    createdAt: c.status.createdAt,
+    labels: config.labels,
+    annotations: config.annotations,
+  };
+}
+
+/** Whether a container passes a filter whose ids were already resolved to full ids. */
+export function matchesFilter(c: Container, f: Pick<ContainerFilter, "id" | "podSandboxId" | "state" | "labelSelector">): boolean {
+  if (f.id !== "" && f.id !== c.id) return false;
+  if (f.podSandboxId !== "" && f.podSandboxId !== c.meta.sandboxId) return false;
+  if (f.state && f.state.state !== c.state) return false;
+  for (const [k, v] of Object.entries(f.labelSelector)) if (c.meta.config.labels[k] !== v) return false;
+  return true;
+}
+
+export function listContainers(ctx: ContainerContext): RuntimeHandlers["listContainers"] {
+  return async (req) => {
+    const all = ctx.containers.list();
+    const f = req.filter;
+    if (!f) return { containers: all.map(criContainer) };
+    const resolved = {
+      id: f.id === "" ? "" : (ctx.containers.find(f.id)?.id ?? f.id),
+      podSandboxId: f.podSandboxId === "" ? "" : (ctx.state.sandboxes.find(f.podSandboxId)?.meta.id ?? f.podSandboxId),
+      state: f.state,
+      labelSelector: f.labelSelector,
+    };
+    return { containers: all.filter((c) => matchesFilter(c, resolved)).map(criContainer) };
+  };
+}

@@ -1,0 +1,47 @@
+// RemoveContainer: force-stops a running container, then deletes its task, containerd
+// container, snapshot, status checkpoint and FIFOs. The CRI log file stays (the kubelet
+// owns and rotates it). Removing an unknown id succeeds, as in containerd's CRI.
+import { rm } from "node:fs/promises";
+import { ContainerState } from "../gen/runtime/v1/api_pb.js";
+import { wrap } from "../errors.js";
+import type { Container } from "../store/container-store.js";
+import type { RuntimeHandlers } from "./deps.js";
+import { dirsOf, type ContainerContext } from "./container-context.js";
+import { stopContainerNow } from "./container-stop.js";
+import { deleteContainerAndSnapshot, deleteTask } from "./task-ops.js";
+
+export async function removeContainerNow(ctx: ContainerContext, c: Container): Promise<void> {
+  const state = c.state;
+  if (state === ContainerState.CONTAINER_RUNNING || state === ContainerState.CONTAINER_UNKNOWN) {
+    await stopContainerNow(ctx, c, 0).catch((e) => {
+      throw wrap(e, `failed to forcibly stop container "${c.id}"`);
+    });
+  }
+  c.setRemoving();
+  try {
+    c.io?.close();
+    c.io = undefined;
+    await deleteTask(ctx.deps.containerd, c.id);
+    await deleteContainerAndSnapshot(ctx.deps.containerd, c.id, c.record.snapshotter, c.record.snapshotKey);
+    const dirs = dirsOf(ctx, c.id);
+    await rm(dirs.root, { recursive: true, force: true }).catch((e) => {
+      throw wrap(e, `failed to remove container root directory "${dirs.root}"`);
+    });
+    await rm(dirs.volatile, { recursive: true, force: true }).catch((e) => {
+      throw wrap(e, `failed to remove volatile container root directory "${dirs.volatile}"`);
+    });
+  } catch (e) {
+    c.status.removing = false;
+    throw e;
+  }
+  ctx.containers.delete(c.id);
+}
+
+export function removeContainer(ctx: ContainerContext): RuntimeHandlers["removeContainer"] {
+  return async (req) => {
+    const c = ctx.containers.find(req.containerId);
+    if (!c) return {};
+    await removeContainerNow(ctx, c);
+    return {};
+  };
+}
