@@ -35,7 +35,7 @@ test-unit: gen
 	$(NODE_TEST) test/unit/*.test.ts
 
 test-integration: gen
-	npx tsx test/harness/run.ts -- $(NODE_TEST) test/integration/*.test.ts
+	npx tsx test/harness/run.ts --with-cri -- $(NODE_TEST) test/integration/*.test.ts
 
 bench: deps gen
 	npx tsx test/harness/run.ts --with-cri -- npx tsx bench/run.ts
