@@ -19,6 +19,8 @@ import { removePodSandbox } from "../cri/sandbox-remove.js";
 import { listPodSandbox, podSandboxStatus } from "../cri/sandbox-status.js";
 import { recoverSandboxes } from "../cri/sandbox-recover.js";
 import { handleSandboxExit, reconcileSandboxes } from "../cri/sandbox-exits.js";
+// --- containers (issue 4) ---
+import { ContainerService } from "../cri/container-service.js";
 
 /** What the pod side needs from the container side (no-ops until containers exist). */
 export interface ContainerHooks {
@@ -31,26 +33,47 @@ export interface Services {
   images: Images;
   runtime: RuntimeState;
   containers: ContainerHooks;
+  /** The container RPCs, exit handling and recovery (issue 4). */
+  containerService: ContainerService;
   stop(): Promise<void>;
 }
 
 export async function startServices(deps: CriDeps): Promise<Services> {
   const images = await startImages(deps);
   const runtime: RuntimeState = { sandboxes: new SandboxStore(), images: imageProvider(images) };
-  const containers: ContainerHooks = { stopContainers: async () => {}, removeContainers: async () => {} };
   await recoverSandboxes(deps, runtime);
+  // --- containers (issue 4): recovered after the pods, before exits are watched, so the
+  // reconcile after subscribing covers every exit that happened meanwhile.
+  const containerService = new ContainerService(deps, runtime);
+  await containerService.recover();
+  const containers: ContainerHooks = containerService;
   const exits = new TaskExitMonitor(
     deps.containerd,
     {
       onExit: (e) => {
-        handleSandboxExit(deps, runtime, e);
+        if (!handleSandboxExit(deps, runtime, e)) containerService.handleContainerExit(e);
       },
-      reconcile: () => reconcileSandboxes(deps, runtime),
+      onOOM: (id) => {
+        containerService.handleContainerOOM(id);
+      },
+      reconcile: async () => {
+        await reconcileSandboxes(deps, runtime);
+        await containerService.reconcileContainers();
+      },
     },
     deps.logger,
   );
   await exits.start();
-  return { images, runtime, containers, stop: () => exits.stop() };
+  return {
+    images,
+    runtime,
+    containers,
+    containerService,
+    stop: async () => {
+      await exits.stop();
+      await containerService.stop();
+    },
+  };
 }
 
 export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
@@ -67,6 +90,8 @@ export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHand
     }),
     podSandboxStatus: podSandboxStatus(deps, s.runtime),
     listPodSandbox: listPodSandbox(deps, s.runtime),
+    // --- containers (issue 4) ---
+    ...s.containerService.handlers(),
   };
 }
 
