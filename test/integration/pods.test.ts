@@ -274,6 +274,32 @@ describe("pod sandboxes", () => {
     await assertNothingLeft(t);
   });
 
+  it("the runtime handler selects a configured runtime and its options", async () => {
+    const alt = await startTestCrib({
+      restrictOOMScoreAdj: true,
+      runtimes: {
+        runc: { runtimeType: "io.containerd.runc.v2", options: {}, sandboxer: "podsandbox" },
+        "crib-alt": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/sbin/runc" }, sandboxer: "podsandbox" },
+      },
+    });
+    try {
+      const handlers = (await alt.client.runtime.status({})).runtimeHandlers.map((h) => h.name).sort();
+      assert.deepEqual(handlers, ["", "crib-alt"]);
+      const id = (await alt.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: "crib-alt" })).podSandboxId;
+      const st = (await alt.client.runtime.podSandboxStatus({ podSandboxId: id })).status!;
+      assert.equal(st.runtimeHandler, "crib-alt");
+      assert.equal(st.state, PodSandboxState.SANDBOX_READY);
+      const c = (await alt.containerd.containers.get({ id })).container!;
+      assert.equal(c.runtime?.name, "io.containerd.runc.v2");
+      assert.equal(c.runtime?.options?.typeUrl, "containerd.runc.v1.Options");
+      assert.ok(Buffer.from(c.runtime!.options!.value).includes(Buffer.from("/usr/sbin/runc")));
+      await alt.client.runtime.removePodSandbox({ podSandboxId: id });
+      await assertNothingLeft(alt);
+    } finally {
+      await alt.stop();
+    }
+  });
+
   it("ListPodSandbox filters by id prefix, state and labels", async () => {
     const a = (await t.client.runtime.runPodSandbox({ config: podConfig({ labels: { tier: "front" } }) })).podSandboxId;
     const b = (await t.client.runtime.runPodSandbox({ config: podConfig({ labels: { tier: "back" } }) })).podSandboxId;
