@@ -3,10 +3,9 @@
 // (one shared layer, N configs), then for each server: PullImage of all N (throughput),
 // ImageStatus of each (latency) and ListImages with N images present (latency).
 //
+// `make bench` calls benchImages() from bench/run.ts. Standalone, crib runs as its own
+// process (bin/crib), as containerd does, so the benchmark client does not share its loop:
 //   npx tsx test/harness/run.ts --with-cri -- npx tsx bench/images.ts [--images 200] [--concurrency 4]
-//
-// crib runs as its own process (bin/crib), as containerd does, so the benchmark client does
-// not share its event loop.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,6 +15,7 @@ import { parseArgs } from "node:util";
 import { connectCri, type CriClient } from "../test/client/cri-client.js";
 import { loadHarness, type HarnessInfo } from "../test/harness/env.js";
 import { MANIFEST_MEDIA_TYPES, splitReference } from "../test/harness/registry-client.js";
+import { percentile, printTable, timeMs, type Row, type Target } from "./lib.js";
 
 export interface ImagesBenchOptions {
   images: number;
@@ -24,14 +24,7 @@ export interface ImagesBenchOptions {
   listCalls: number;
 }
 
-export interface BenchRow {
-  metric: string;
-  unit: string;
-  crib: number;
-  containerd: number;
-  /** "higher" for throughput, "lower" for latency. */
-  better: "higher" | "lower";
-}
+const DEFAULT_OPTIONS: ImagesBenchOptions = { images: 200, concurrency: 4, listCalls: 50 };
 
 const REPO = "bench-images";
 
@@ -136,15 +129,7 @@ async function startCribProcess(h: HarnessInfo): Promise<CribProcess> {
 
 // ---------------------------------------------------------------- measurements
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
+const timed = async (fn: () => Promise<unknown>): Promise<number> => (await timeMs(fn))[0];
 
 interface Measured {
   pullPerSec: number;
@@ -152,7 +137,6 @@ interface Measured {
   statusP99: number;
   listP50: number;
   listP99: number;
-  listedImages: number;
 }
 
 async function measure(client: CriClient, refs: string[], opts: ImagesBenchOptions): Promise<Measured> {
@@ -169,79 +153,65 @@ async function measure(client: CriClient, refs: string[], opts: ImagesBenchOptio
   const status: number[] = [];
   for (const ref of refs) status.push(await timed(() => client.image.imageStatus({ image: { image: ref } })));
   const list: number[] = [];
-  let listedImages = 0;
   for (let i = 0; i < opts.listCalls; i++) {
-    list.push(
-      await timed(async () => {
-        listedImages = (await client.image.listImages({})).images.length;
-      }),
-    );
+    list.push(await timed(() => client.image.listImages({})));
   }
-  status.sort((a, b) => a - b);
-  list.sort((a, b) => a - b);
   return {
     pullPerSec: refs.length / (pullMs / 1000),
     statusP50: percentile(status, 50),
     statusP99: percentile(status, 99),
     listP50: percentile(list, 50),
     listP99: percentile(list, 99),
-    listedImages,
   };
 }
 
-export async function benchImages(h: HarnessInfo, opts: ImagesBenchOptions): Promise<BenchRow[]> {
-  if (!h.criContainerd) throw new Error("the images bench needs containerd's CRI: run the harness with --with-cri");
-  const refs = await seedImages(h, opts.images);
-  const crib = await startCribProcess(h);
-  let c: Measured;
-  let d: Measured;
-  try {
-    const cribClient = connectCri(crib.socket, 300_000);
-    try {
-      c = await measure(cribClient, refs, opts);
-    } finally {
-      cribClient.close();
-    }
-  } finally {
-    await crib.stop();
-  }
-  const cdClient = connectCri(h.criContainerd.criAddress, 300_000);
-  try {
-    d = await measure(cdClient, refs, opts);
-  } finally {
-    cdClient.close();
-  }
+/** bench/run.ts entry: seeds the registry and measures each target in turn. */
+export async function benchImages(targets: Target[], opts: ImagesBenchOptions = DEFAULT_OPTIONS): Promise<Row[]> {
+  const refs = await seedImages(loadHarness(), opts.images);
+  const m: Partial<Record<Target["name"], Measured>> = {};
+  for (const t of targets) m[t.name] = await measure(t.client, refs, opts);
+  const row = (metric: string, unit: string, better: Row["better"], pick: (x: Measured) => number): Row => ({
+    metric,
+    unit,
+    better,
+    values: { crib: m.crib ? pick(m.crib) : NaN, "containerd-cri": m["containerd-cri"] ? pick(m["containerd-cri"]) : NaN },
+  });
   const n = opts.images;
   return [
-    { metric: `PullImage, ${n} images, ${opts.concurrency} at a time`, unit: "images/s", crib: c.pullPerSec, containerd: d.pullPerSec, better: "higher" },
-    { metric: `ImageStatus p50 (${n} images present)`, unit: "ms", crib: c.statusP50, containerd: d.statusP50, better: "lower" },
-    { metric: `ImageStatus p99`, unit: "ms", crib: c.statusP99, containerd: d.statusP99, better: "lower" },
-    { metric: `ListImages p50 (${c.listedImages} vs ${d.listedImages} images listed)`, unit: "ms", crib: c.listP50, containerd: d.listP50, better: "lower" },
-    { metric: `ListImages p99`, unit: "ms", crib: c.listP99, containerd: d.listP99, better: "lower" },
+    row(`PullImage, ${n} images, ${opts.concurrency} at a time`, "images/s", "higher", (x) => x.pullPerSec),
+    row(`ImageStatus p50, ${n} images present`, "ms", "lower", (x) => x.statusP50),
+    row("ImageStatus p99", "ms", "lower", (x) => x.statusP99),
+    row(`ListImages p50, ${n}+ images listed`, "ms", "lower", (x) => x.listP50),
+    row("ListImages p99", "ms", "lower", (x) => x.listP99),
   ];
 }
 
-export function formatRows(rows: BenchRow[]): string {
-  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-  const lines = [["metric", "crib", "containerd CRI", "crib/containerd"]];
-  for (const r of rows) {
-    const ratio = r.crib / r.containerd;
-    lines.push([r.metric, `${fmt(r.crib)} ${r.unit}`, `${fmt(r.containerd)} ${r.unit}`, `${ratio.toFixed(2)}x (${r.better} is better)`]);
+async function standalone(opts: ImagesBenchOptions): Promise<void> {
+  const h = loadHarness();
+  if (!h.criContainerd) throw new Error("the images bench needs containerd's CRI: run the harness with --with-cri");
+  const crib = await startCribProcess(h);
+  const cribClient = connectCri(crib.socket, 300_000);
+  const builtin = connectCri(h.criContainerd.criAddress, 300_000);
+  try {
+    const rows = await benchImages(
+      [
+        { name: "crib", client: cribClient },
+        { name: "containerd-cri", client: builtin },
+      ],
+      opts,
+    );
+    printTable(`bench/images (crib as its own process, containerd ${h.containerd.version})`, rows);
+  } finally {
+    cribClient.close();
+    builtin.close();
+    await crib.stop();
   }
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  return lines.map((l) => l.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const { values } = parseArgs({ options: { images: { type: "string", default: "200" }, concurrency: { type: "string", default: "4" }, "list-calls": { type: "string", default: "50" } } });
-  const opts = { images: Number(values.images), concurrency: Number(values.concurrency), listCalls: Number(values["list-calls"]) };
-  benchImages(loadHarness(), opts).then(
-    (rows) => {
-      process.stdout.write(`\nImageService: crib vs containerd's CRI plugin (${opts.images} images)\n${formatRows(rows)}\n`);
-    },
-    (e: unknown) => {
-      process.stderr.write(`bench/images: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  standalone({ images: Number(values.images), concurrency: Number(values.concurrency), listCalls: Number(values["list-calls"]) }).catch((e: unknown) => {
+    process.stderr.write(`bench/images: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  });
 }

@@ -1,7 +1,7 @@
 // ImageStatus: the image a reference or id names, with containerd's verbose info JSON.
 // An unknown image is an empty response, not an error: kubelet reads "no image" that way.
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ImageSchema } from "../gen/runtime/v1/api_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { ImageSchema, type Image } from "../gen/runtime/v1/api_pb.js";
 import { invalidArgument } from "../errors.js";
 import { imageUser, verboseImageInfo } from "../image/image-config.js";
 import type { Images } from "../image/images.js";
@@ -9,11 +9,19 @@ import { repoTagsAndDigests } from "../image/reference.js";
 import type { CriImage } from "../store/image-store.js";
 import type { ImageHandlers } from "./deps.js";
 
+/**
+ * CRI messages of store images. The store replaces an image object whenever it changes, so
+ * a message built once per object stays right; ListImages then costs no re-parsing.
+ */
+const messages = new WeakMap<CriImage, Image>();
+
 /** toCRIImage: repo tags and digests from the image's names, uid or username from its User. */
-export function toCriImage(image: CriImage): MessageInitShape<typeof ImageSchema> {
+export function toCriImage(image: CriImage): Image {
+  const cached = messages.get(image);
+  if (cached) return cached;
   const { repoTags, repoDigests } = repoTagsAndDigests(image.references);
   const user = imageUser(image.config.config?.User);
-  return {
+  const msg = create(ImageSchema, {
     id: image.id,
     repoTags,
     repoDigests,
@@ -21,7 +29,9 @@ export function toCriImage(image: CriImage): MessageInitShape<typeof ImageSchema
     ...(user.uid !== undefined ? { uid: { value: user.uid } } : {}),
     username: user.username,
     pinned: image.pinned,
-  };
+  });
+  messages.set(image, msg);
+  return msg;
 }
 
 export function imageStatus(images: Images): ImageHandlers["imageStatus"] {
