@@ -11,6 +11,7 @@ export const UPSTREAM_SRC = path.join(UPSTREAM_DIR, "usr/share/gocode/src");
 export const UPSTREAM_PACKAGES = [
   "golang-github-kubernetes-cri-api-dev",
   "golang-github-containerd-containerd-api-dev",
+  "golang-github-containerd-cgroups-dev",
 ] as const;
 
 const OURS = path.join(REPO_ROOT, "proto");
@@ -25,6 +26,8 @@ export const UPSTREAM_INCLUDE_DIRS = [UPSTREAM_SRC, STUBS_DIR, path.join(OURS, "
 const CRI_UPSTREAM = "k8s.io/cri-api/pkg/apis/runtime/v1/api.proto";
 export const CRI_OURS = "runtime/v1/api.proto";
 const CONTAINERD_API = "github.com/containerd/containerd/api";
+/** containerd's cgroup v1/v2 stats messages: the payload of Tasks.Metrics. */
+const CGROUPS_STATS = ["github.com/containerd/cgroups/v3/cgroup1/stats", "github.com/containerd/cgroups/v3/cgroup2/stats"];
 
 /** Upstream files crib deliberately has no copy of. */
 export const NOT_COPIED: readonly { prefix: string; why: string }[] = [
@@ -46,6 +49,7 @@ export function upstreamProtoFiles(): string[] {
   return [
     ...listProtoFiles(UPSTREAM_SRC, path.dirname(CRI_UPSTREAM)),
     ...listProtoFiles(UPSTREAM_SRC, CONTAINERD_API),
+    ...CGROUPS_STATS.flatMap((dir) => listProtoFiles(UPSTREAM_SRC, dir)),
   ];
 }
 
