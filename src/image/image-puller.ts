@@ -59,7 +59,9 @@ export class ImagePuller {
     if (!flight) {
       const abort = new AbortController();
       const started: InFlight = { waiters: 0, abort, result: Promise.resolve() as unknown as Promise<CriImage> };
-      started.result = this.pullOnce(named, ref, credentials, abort.signal).finally(() => this.inFlight.delete(ref));
+      started.result = this.pullOnce(named, ref, credentials, abort.signal).finally(() => {
+        if (this.inFlight.get(ref) === started) this.inFlight.delete(ref);
+      });
       // A caller that gives up must not leave an unhandled rejection behind.
       started.result.catch(() => {});
       this.inFlight.set(ref, started);
@@ -81,7 +83,11 @@ export class ImagePuller {
     return new Promise<CriImage>((resolve, reject) => {
       const leave = () => {
         flight.waiters--;
-        if (flight.waiters === 0) flight.abort.abort();
+        if (flight.waiters === 0) {
+          flight.abort.abort();
+          // A caller arriving now starts afresh instead of joining a pull being cancelled.
+          if (this.inFlight.get(ref) === flight) this.inFlight.delete(ref);
+        }
         reject(new CriError(Code.CANCELLED, `pull of ${JSON.stringify(ref)} cancelled by the client`));
       };
       if (signal.aborted) return leave();
