@@ -121,11 +121,13 @@ export function createServiceClient<S extends GenServiceMethods>(
         const onAbort = () => stream.cancel();
         opts?.signal?.addEventListener("abort", onAbort, { once: true });
         let observed = false;
+        // A stream we end on purpose (the consumer stopped reading) is a success, not CANCELLED.
+        let endedByUs = false;
         const observe = (err: grpc.ServiceError | null) => {
           if (observed) return;
           observed = true;
           opts?.signal?.removeEventListener("abort", onAbort);
-          hooks.observe(path, req, started, err);
+          hooks.observe(path, req, started, endedByUs ? null : err);
         };
         stream.on("error", (e: grpc.ServiceError) => observe(e));
         stream.on("end", () => observe(null));
@@ -134,6 +136,7 @@ export function createServiceClient<S extends GenServiceMethods>(
             try {
               for await (const msg of stream) yield msg;
             } finally {
+              endedByUs = !observed;
               stream.cancel();
             }
           },
@@ -147,12 +150,22 @@ export function createServiceClient<S extends GenServiceMethods>(
             ? client.makeBidiStreamRequest(path, ser, de, hooks.metadata(opts), deadline(opts))
             : null;
         if (!stream) throw new Error(`client streaming method ${path} is not supported`);
-        stream.on("error", (e: grpc.ServiceError) => hooks.observe(path, {}, started, e));
-        stream.on("end", () => hooks.observe(path, {}, started, null));
+        let endedByUs = false;
+        let observed = false;
+        const observe = (err: grpc.ServiceError | null) => {
+          if (observed) return;
+          observed = true;
+          hooks.observe(path, {}, started, endedByUs ? null : err);
+        };
+        stream.on("error", (e: grpc.ServiceError) => observe(e));
+        stream.on("end", () => observe(null));
         return {
           write: (init: MessageInitShape<DescMessage>) => stream.write(create(m.input, init)),
           end: () => stream.end(),
-          cancel: () => stream.cancel(),
+          cancel: () => {
+            endedByUs = true;
+            stream.cancel();
+          },
           [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
         };
       };
