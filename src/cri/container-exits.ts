@@ -37,7 +37,9 @@ export function recordExit(ctx: ContainerContext, c: Container, exit: ExitInfo, 
     const s = c.status;
     if (s.finishedAt === 0n) {
       s.pid = 0;
-      s.finishedAt = dateToNs(exit.exitedAt);
+      // A process that exits at once may beat Tasks.Start's reply, which stamps startedAt.
+      const exitedAt = dateToNs(exit.exitedAt);
+      s.finishedAt = exitedAt > s.startedAt ? exitedAt : s.startedAt;
       s.exitCode = exit.exitStatus;
       if (reason) s.reason = reason;
     }
