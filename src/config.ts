@@ -194,6 +194,8 @@ Flags:
   --log-format FORMAT          json|text (default ${DEFAULTS.logFormat})
   --allow-containerd-cri       serve even if containerd's own CRI plugin is loaded (unsafe on
                                the same namespace)
+  --metrics-address HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (config
+                               metrics_address; off by default; ":PORT" listens on 127.0.0.1)
   --help                       this text
 
 Defaults of the config file: sandbox_image=${DEFAULTS.sandboxImage}, snapshotter=${DEFAULTS.snapshotter},
@@ -221,6 +223,7 @@ export function parseCli(argv: string[]): CliResult {
       "log-level": { type: "string" },
       "log-format": { type: "string" },
       "allow-containerd-cri": { type: "boolean" },
+      "metrics-address": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -238,6 +241,7 @@ export function parseCli(argv: string[]): CliResult {
     o.logFormat = f;
   }
   if (values["allow-containerd-cri"]) o.allowContainerdCri = true;
+  if (values["metrics-address"]) o.metricsAddress = values["metrics-address"];
   const r: CliResult = { help: values.help === true, overrides: o };
   if (values.config) r.configFile = values.config;
   return r;

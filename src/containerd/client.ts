@@ -67,6 +67,8 @@ export class Containerd {
 
   readonly namespace: string;
   readonly address: string;
+  /** Called once per containerd call with its outcome (the metrics endpoint's per-method latencies). */
+  onCall: ((method: string, code: string, seconds: number) => void) | undefined;
   private readonly client: grpc.Client;
 
   constructor(opts: ContainerdOptions) {
@@ -91,12 +93,14 @@ export class Containerd {
         return md;
       },
       observe: (path: string, req: unknown, started: bigint, err: grpc.ServiceError | null) => {
-        recordCall({
+        const call = {
           method: path.replace(/^\/containerd\.services\./, "").replace(/^\//, ""),
           ids: idsOf(req),
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           code: err ? (grpc.status[err.code] ?? String(err.code)) : "OK",
-        });
+        };
+        recordCall(call);
+        this.onCall?.(call.method, call.code, call.ms / 1000);
       },
     };
     const mk = <S extends Parameters<typeof createServiceClient>[0]>(s: S) => createServiceClient(s, this.client, hooks);

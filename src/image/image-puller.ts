@@ -43,6 +43,9 @@ export class ImagePuller {
   private readonly inFlight = new Map<string, InFlight>();
   /** Transfers started (two callers sharing one transfer count once). */
   transfersStarted = 0;
+  /** Transfers running now, and bytes fetched by the ones that completed (read by the metrics endpoint). */
+  transfersRunning = 0;
+  bytesPulled = 0;
 
   constructor(private readonly opts: ImagePullerOptions) {}
 
@@ -111,6 +114,7 @@ export class ImagePuller {
     const labels = criImageLabels(ref, store.pinnedNames);
     const knewRef = store.idOf(ref) !== undefined;
     this.transfersStarted++;
+    this.transfersRunning++;
     const { progress } = await transferPull(cd, {
       ref,
       hostDir: this.opts.registryConfigPath,
@@ -122,7 +126,8 @@ export class ImagePuller {
       progressTimeoutMs: this.opts.progressTimeoutMs,
       signal,
       logger,
-    });
+    }).finally(() => this.transfersRunning--);
+    this.bytesPulled += progress.bytesRead;
 
     // The transfer stored the image under `ref`; everything else derives from its target.
     let stored;

@@ -21,6 +21,9 @@ import { recoverSandboxes } from "../cri/sandbox-recover.js";
 import { handleSandboxExit, reconcileSandboxes } from "../cri/sandbox-exits.js";
 // --- containers (issue 4) ---
 import { ContainerService } from "../cri/container-service.js";
+// --- stats, events, metrics (issue 6) ---
+import { startMetrics, type RunningMetrics } from "../metrics/start-metrics.js";
+import { metricSources } from "../metrics/metric-sources.js";
 
 /** What the pod side needs from the container side (no-ops until containers exist). */
 export interface ContainerHooks {
@@ -35,6 +38,8 @@ export interface Services {
   containers: ContainerHooks;
   /** The container RPCs, exit handling and recovery (issue 4). */
   containerService: ContainerService;
+  /** The metrics endpoint, when metrics_address is set (issue 6). */
+  metrics: RunningMetrics | undefined;
   stop(): Promise<void>;
 }
 
@@ -64,16 +69,20 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     deps.logger,
   );
   await exits.start();
-  return {
-    images,
-    runtime,
-    containers,
-    containerService,
-    stop: async () => {
-      await exits.stop();
-      await containerService.stop();
-    },
+  let metrics: RunningMetrics | undefined;
+  const stop = async () => {
+    await metrics?.stop();
+    await exits.stop();
+    await containerService.stop();
   };
+  // --- metrics endpoint (issue 6): off unless metrics_address is set ---
+  try {
+    metrics = await startMetrics(deps, metricSources(runtime.sandboxes, containerService.ctx.containers, images.puller));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { images, runtime, containers, containerService, metrics, stop };
 }
 
 export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {

@@ -29,6 +29,8 @@ function idsOf(req: Record<string, unknown>): Record<string, string> {
 export interface InstrumentOptions {
   logger: Logger;
   isReady: () => boolean;
+  /** Called once per RPC when it ends, with its gRPC status name ("OK" on success): the metrics endpoint's counts and latencies. */
+  observe?: (method: string, code: string, seconds: number) => void;
 }
 
 type AnyUnary = (req: never, call: never) => Promise<unknown>;
@@ -51,7 +53,9 @@ export function instrumentService(
 }
 
 function logOutcome(opts: InstrumentOptions, method: DescMethod, req: unknown, started: bigint, calls: unknown[], err: unknown) {
-  const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+  const elapsedNs = Number(process.hrtime.bigint() - started);
+  opts.observe?.(method.name, err ? Code[codeOf(err)] : "OK", elapsedNs / 1e9);
+  const ms = Math.round(elapsedNs / 1e4) / 100;
   const fields: Record<string, unknown> = { rpc: method.name, ...idsOf(req as Record<string, unknown>), ms };
   if (opts.logger.isDebugEnabled()) fields["containerd"] = calls;
   if (err) {

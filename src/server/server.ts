@@ -55,7 +55,7 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
       "grpc.max_receive_message_length": 16 << 20,
       "grpc.max_send_message_length": 16 << 20,
     });
-    const opts = { logger, isReady: () => ready };
+    const opts = { logger, isReady: () => ready, observe: services.metrics?.observeRpc };
     server.addService(grpcServiceDefinition(RuntimeService), instrumentService(RuntimeService, runtimeHandlers(deps, services), opts));
     server.addService(grpcServiceDefinition(ImageService), instrumentService(ImageService, imageHandlers(deps, services), opts));
 

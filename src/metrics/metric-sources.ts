@@ -1,0 +1,22 @@
+// What the metrics endpoint reads on a scrape, taken from the stores and the puller.
+import { ContainerState } from "../gen/runtime/v1/api_pb.js";
+import type { ImagePuller } from "../image/image-puller.js";
+import type { ContainerStore } from "../store/container-store.js";
+import type { SandboxStore } from "../store/sandbox-store.js";
+import type { MetricSources } from "./crib-metrics.js";
+
+const CONTAINER_STATE_LABEL: Record<ContainerState, string> = {
+  [ContainerState.CONTAINER_CREATED]: "created",
+  [ContainerState.CONTAINER_RUNNING]: "running",
+  [ContainerState.CONTAINER_EXITED]: "exited",
+  [ContainerState.CONTAINER_UNKNOWN]: "unknown",
+};
+
+export function metricSources(sandboxes: SandboxStore, containers: ContainerStore, puller: ImagePuller): MetricSources {
+  return {
+    podStates: () => sandboxes.list().map((s) => s.state),
+    containerStates: () => containers.list().map((c) => CONTAINER_STATE_LABEL[c.state]),
+    pullsInFlight: () => puller.transfersRunning,
+    bytesPulled: () => puller.bytesPulled,
+  };
+}
