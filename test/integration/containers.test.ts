@@ -238,6 +238,18 @@ describe("containers", () => {
     await t.client.runtime.stopContainer({ containerId: id, timeout: 0n });
   });
 
+  it("reports OOMKilled with 137 for a container the kernel's OOM killer ended", async () => {
+    const { status: s } = await runToExit(
+      containerConfig("oom", {
+        // Holds ever more memory in a shell variable until the 16 MiB cgroup limit is hit.
+        command: ["sh", "-c", "x=$(head -c 268435456 /dev/zero | tr '\\0' a); echo survived"],
+        linux: { resources: { memoryLimitInBytes: 16n << 20n } },
+      }),
+    );
+    assert.equal(s.exitCode, 137);
+    assert.equal(s.reason, "OOMKilled");
+  });
+
   it("ExecSync returns output and exit code, honours the timeout, and survives 100 concurrent calls", async () => {
     const pod = await runPod();
     const id = await create(pod, containerConfig("exec", { command: ["sleep", "300"], envs: [{ key: "FROM", value: "container" }] }));
