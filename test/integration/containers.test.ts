@@ -176,6 +176,14 @@ describe("containers", () => {
     assert.equal(st.status!.user?.linux?.gid, 1234n);
   });
 
+  it("runs with a terminal and stdin: one stream, CRLF turned into records", async () => {
+    const { status: s, logs } = await runToExit(
+      containerConfig("tty", { tty: true, stdin: true, command: ["sh", "-c", "tty; echo to-stderr >&2; echo done"] }),
+    );
+    assert.equal(s.exitCode, 0);
+    assert.deepEqual(logs, ["stdout F /dev/pts/0", "stdout F to-stderr", "stdout F done"]);
+  });
+
   it("makes the root filesystem read-only when asked", async () => {
     const ro = await runToExit(
       containerConfig("ro", {
