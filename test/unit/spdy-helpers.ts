@@ -78,7 +78,7 @@ export class RawPeer {
       if (Date.now() > deadline) throw new Error(`timed out; got ${this.frames.map((f) => f.type).join(",")}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
-        setTimeout(resolve, 50);
+        setTimeout(resolve, 50).unref();
       });
     }
   }
@@ -87,7 +87,7 @@ export class RawPeer {
     if (this.closed) return;
     await Promise.race([
       once(this.socket, "close"),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("socket did not close")), timeoutMs)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("socket did not close")), timeoutMs).unref()),
     ]);
   }
 
