@@ -3,7 +3,6 @@
 // image when it is missing.
 import type { Images } from "../image/images.js";
 import type { CriImage } from "../store/image-store.js";
-import type { ImageConfig } from "../oci/spec-types.js";
 import type { ImageProvider, LocalImage } from "./deps.js";
 
 function toLocal(img: CriImage): LocalImage {
@@ -12,7 +11,7 @@ function toLocal(img: CriImage): LocalImage {
     // containerd's CRI uses the first reference as the container's image name.
     name: img.references[0] ?? img.id,
     chainId: img.chainId,
-    config: (img.config.config ?? {}) as ImageConfig,
+    config: img.config.config ?? {},
     references: img.references,
   };
 }

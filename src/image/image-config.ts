@@ -2,19 +2,10 @@
 // the chain id of the unpacked rootfs, the image user, and the verbose ImageStatus JSON
 // with the field order and omissions of Go's encoding of image-spec's v1.Image.
 import { createHash } from "node:crypto";
+import type { ImageConfig } from "../oci/spec-types.js";
 
-export interface OciImageConfig {
-  User?: string;
-  ExposedPorts?: Record<string, object>;
-  Env?: string[];
-  Entrypoint?: string[];
-  Cmd?: string[];
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  ArgsEscaped?: boolean;
-}
+/** The image's runtime config: one type shared with the spec generation. */
+export type OciImageConfig = ImageConfig;
 
 export interface OciHistory {
   created?: string;
