@@ -12,6 +12,7 @@ import { RstStatus } from "../../src/streaming/spdy/frames.js";
 import type { SpdyConnection } from "../../src/streaming/spdy/connection.js";
 import type { SpdyStream } from "../../src/streaming/spdy/stream.js";
 import { SUPPORTED_PORT_FORWARD_PROTOCOLS, SUPPORTED_STREAM_PROTOCOLS, StreamProtocol } from "../../src/streaming/remotecommand/constants.js";
+import { openPortForwardStreams, openRemoteCommandStreams } from "../../src/streaming/spdy/k8s-streams.js";
 import { readAll, sleep, whenClosed } from "./spdy-helpers.js";
 
 const serverStreams: SpdyStream[] = [];
@@ -163,4 +164,29 @@ test("writeHttpError writes a complete response", async () => {
   assert.match(text, /X-Extra: 1\r\nX-Extra: 2\r\n/);
   assert.match(text, /Content-Length: 10\r\n/);
   assert.ok(text.endsWith("\r\n\r\nnot found\n"));
+});
+
+test("client-go's stream order for exec (tty: no stderr, resize from v3) and port-forward", async () => {
+  const { connection, protocol } = await dialSpdy(`${base}/exec/token`, { protocols: [StreamProtocol.V4] });
+  serverStreams.length = 0;
+  const streams = await openRemoteCommandStreams(connection, { stdin: true, stdout: true, stderr: true, tty: true, protocol });
+  assert.deepEqual(Object.keys(streams), ["error", "stdin", "stdout", "resize"]);
+  const types = [];
+  for (let i = 0; i < 4; i++) types.push(headerValue((await nextServerStream()).headers, "streamtype"));
+  assert.deepEqual(types, ["error", "stdin", "stdout", "resize"]);
+  const v2 = await openRemoteCommandStreams(connection, { stdin: false, stdout: true, stderr: true, tty: true, protocol: StreamProtocol.V2 });
+  assert.deepEqual(Object.keys(v2), ["error", "stdout"]);
+  await connection.close();
+
+  const pf = await dialSpdy(`${base}/portforward/token`, { protocols: ["portforward.k8s.io"] });
+  serverStreams.length = 0;
+  const pair = await openPortForwardStreams(pf.connection, 8080, 7);
+  const [serverError, serverData] = [await nextServerStream(), await nextServerStream()];
+  assert.deepEqual(
+    [serverError, serverData].map((s) => [headerValue(s.headers, "streamtype"), headerValue(s.headers, "port"), headerValue(s.headers, "requestid")]),
+    [["error", "8080", "7"], ["data", "8080", "7"]],
+  );
+  assert.equal((await readAll(serverError)).length, 0, "the client closed its side of the error stream");
+  assert.ok(pair.data.writable);
+  await pf.connection.close();
 });
