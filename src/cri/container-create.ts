@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { isAbsolute, join, relative } from "node:path";
 import { equals } from "@bufbuild/protobuf";
-import { ContainerConfigSchema, Signal, type ContainerConfig, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
+import { ContainerConfigSchema, ContainerEventType, Signal, type ContainerConfig, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { alreadyExists, failedPrecondition, invalidArgument, isNotFound, notFound, wrap } from "../errors.js";
 import { jsonAny } from "../containerd/any.js";
 import { resolveRuntimeHandler, runtimeOptionsAny } from "../containerd/runtime-options.js";
@@ -202,6 +202,7 @@ export function createContainer(ctx: ContainerContext): RuntimeHandlers["createC
     try {
       const c = await createContainerRecord(ctx, { id, name, config, sandbox, sandboxConfig, image, logPath }, undo);
       ctx.containers.add(c);
+      ctx.state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, sandbox.meta.id);
       undo.commit();
       settle.resolve(id);
       return { containerId: id };

@@ -4,7 +4,7 @@
 // events subscription; a reconcile after every (re)subscription, and Stop when it waits
 // too long, ask containerd directly so that none is missed.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { ContainerState } from "../gen/runtime/v1/api_pb.js";
+import { ContainerEventType, ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { Status as TaskStatus } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import { isNotFound, messageOf } from "../errors.js";
 import type { TaskExit } from "../events/task-exits.js";
@@ -35,6 +35,7 @@ export function recordExit(ctx: ContainerContext, c: Container, exit: ExitInfo, 
       c.io = undefined;
     }
     const s = c.status;
+    const wasExited = s.finishedAt !== 0n;
     if (s.finishedAt === 0n) {
       s.pid = 0;
       // A process that exits at once may beat Tasks.Start's reply, which stamps startedAt.
@@ -46,6 +47,7 @@ export function recordExit(ctx: ContainerContext, c: Container, exit: ExitInfo, 
     s.unknown = false;
     await saveStatus(ctx, c);
     c.markStopped();
+    if (!wasExited) ctx.state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, c.id, c.meta.sandboxId);
   })();
   return c.exiting;
 }

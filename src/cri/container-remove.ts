@@ -2,7 +2,7 @@
 // container, snapshot, status checkpoint and FIFOs. The CRI log file stays (the kubelet
 // owns and rotates it). Removing an unknown id succeeds, as in containerd's CRI.
 import { rm } from "node:fs/promises";
-import { ContainerState } from "../gen/runtime/v1/api_pb.js";
+import { ContainerEventType, ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { wrap } from "../errors.js";
 import type { Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
@@ -35,6 +35,7 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
     throw e;
   }
   ctx.containers.delete(c.id);
+  ctx.state.events?.emit(ContainerEventType.CONTAINER_DELETED_EVENT, c.id, c.meta.sandboxId);
 }
 
 export function removeContainer(ctx: ContainerContext): RuntimeHandlers["removeContainer"] {

@@ -1,7 +1,7 @@
 // StartContainer: opens the container's stdio FIFOs and log pump, creates the task on the
 // snapshot's mounts and starts it. A failed start leaves the container EXITED with
 // containerd's StartError/128 and removes the half-made task.
-import { ContainerState, type ContainerConfig } from "../gen/runtime/v1/api_pb.js";
+import { ContainerEventType, ContainerState, type ContainerConfig } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, messageOf, notFound, wrap } from "../errors.js";
 import { createFifos, fifoSetIn, type FifoSet } from "../io/fifo.js";
 import type { Container } from "../store/container-store.js";
@@ -71,6 +71,7 @@ export async function startContainerNow(ctx: ContainerContext, c: Container): Pr
   }
   c.status.starting = false;
   await saveStatus(ctx, c);
+  ctx.state.events?.emit(ContainerEventType.CONTAINER_STARTED_EVENT, c.id, c.meta.sandboxId);
   // An exit reported while the start was under way (a process that ends at once).
   const early = c.pendingExit;
   c.pendingExit = undefined;

@@ -8,6 +8,7 @@ import type { Capabilities } from "../containerd/capabilities.js";
 import type { Logger } from "../log.js";
 import type { ImageConfig } from "../oci/spec-types.js";
 import type { SandboxStore } from "../store/sandbox-store.js";
+import type { ContainerEventSink } from "../events/container-events.js";
 
 /** An image as the runtime RPCs need it. */
 export interface LocalImage {
@@ -43,6 +44,8 @@ export interface CriDeps {
 export interface RuntimeState {
   sandboxes: SandboxStore;
   images: ImageProvider;
+  /** GetContainerEvents' feed: called right after each pod/container state change is in the store. */
+  events?: ContainerEventSink;
 }
 
 export type RuntimeHandlers = ServiceHandlers<typeof RuntimeService.method>;

@@ -1,10 +1,12 @@
 // RemovePodSandbox: force-remove the pod's containers, then everything RunPodSandbox made.
 // Removing an unknown id succeeds (idempotent), as in containerd's CRI.
+import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
 import { isNotFound, wrap } from "../errors.js";
 import type { Sandbox } from "../store/sandbox-store.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "./deps.js";
 import { cleanupSandboxFiles, isHostIpc, sandboxPaths } from "./sandbox-files.js";
 import { stopSandbox, type StopSandboxContainers } from "./sandbox-stop.js";
+import { sandboxStatusOf } from "./sandbox-status.js";
 import { deleteContainerAndSnapshot } from "./task-ops.js";
 
 export type RemoveSandboxContainers = (sandboxId: string) => Promise<void>;
@@ -17,7 +19,7 @@ export async function removeSandbox(
 ): Promise<void> {
   const id = s.meta.id;
   // Stop first: the pod may still be ready when the kubelet gave up on stopping it.
-  await stopSandbox(deps, s, hooks.stopContainers);
+  await stopSandbox(deps, state, s, hooks.stopContainers);
   await hooks.removeContainers(id);
   await deleteContainerAndSnapshot(deps.containerd, id, deps.config.snapshotter, id);
   if (deps.capabilities.sandboxStore) {
@@ -26,7 +28,10 @@ export async function removeSandbox(
     });
   }
   await cleanupSandboxFiles(sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config)));
+  const lastStatus = sandboxStatusOf(s);
   state.sandboxes.delete(id);
+  // The kubelet drops the pod from its cache on this event, by the sandbox status it carries.
+  state.events?.emit(ContainerEventType.CONTAINER_DELETED_EVENT, id, id, lastStatus);
 }
 
 export function removePodSandbox(

@@ -2,7 +2,7 @@
 // containerd (container labels + metadata extension, Sandbox Store) so that a restart of
 // crib loses nothing. Every step pushes its undo; a failure runs them all, newest first.
 import { randomBytes } from "node:crypto";
-import type { PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
+import { ContainerEventType, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { invalidArgument, wrap } from "../errors.js";
 import { jsonAny } from "../containerd/any.js";
 import { resolveRuntimeHandler, runtimeOptionsAny } from "../containerd/runtime-options.js";
@@ -168,6 +168,9 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
       };
       state.sandboxes.add(sandbox);
       undo.commit();
+      // containerd sends both for the sandbox itself (container_id = sandbox id).
+      state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, id);
+      state.events?.emit(ContainerEventType.CONTAINER_STARTED_EVENT, id, id);
       return { podSandboxId: id };
     } catch (e) {
       await undo.run(logger, { podSandboxId: id });

@@ -2,6 +2,7 @@
 // Idempotent: a stopped or half torn-down pod stops again without error, and a missing
 // netns is fine. (kubelet calls StopPodSandbox at least once before RemovePodSandbox.)
 import type { Containerd } from "../containerd/client.js";
+import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
 import { wrap } from "../errors.js";
 import { netnsExists, removeNetns } from "../network/netns.js";
 import type { Sandbox } from "../store/sandbox-store.js";
@@ -18,7 +19,7 @@ const PAUSE_GRACE_MS = 2000;
 /** Hook for the container side: stops every container of a sandbox (set once containers exist). */
 export type StopSandboxContainers = (sandboxId: string) => Promise<void>;
 
-export async function stopSandbox(deps: CriDeps, s: Sandbox, stopContainers: StopSandboxContainers): Promise<void> {
+export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox, stopContainers: StopSandboxContainers): Promise<void> {
   const cd: Containerd = deps.containerd;
   const id = s.meta.id;
   await stopContainers(id);
@@ -30,7 +31,10 @@ export async function stopSandbox(deps: CriDeps, s: Sandbox, stopContainers: Sto
       });
     }
     await deleteTask(cd, id);
+    // The exit handler usually got there first and sent the event; else it is sent here.
+    const wasReady = s.state !== "notready";
     s.state = "notready";
+    if (wasReady) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
     if (s.meta.netnsPath) {
       if (await netnsExists(s.meta.netnsPath)) {
         await detachPodNetwork(deps.config, s.meta).catch((e) => {
@@ -49,7 +53,7 @@ export async function stopSandbox(deps: CriDeps, s: Sandbox, stopContainers: Sto
 export function stopPodSandbox(deps: CriDeps, state: RuntimeState, stopContainers: StopSandboxContainers): RuntimeHandlers["stopPodSandbox"] {
   return async (req) => {
     const s = state.sandboxes.get(req.podSandboxId);
-    await stopSandbox(deps, s, stopContainers);
+    await stopSandbox(deps, state, s, stopContainers);
     return {};
   };
 }

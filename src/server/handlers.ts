@@ -24,6 +24,9 @@ import { ContainerService } from "../cri/container-service.js";
 // --- stats, events, metrics (issue 6) ---
 import { startMetrics, type RunningMetrics } from "../metrics/start-metrics.js";
 import { metricSources } from "../metrics/metric-sources.js";
+import { ContainerEventHub } from "../events/container-events.js";
+import { eventStatusSource } from "../cri/events-statuses.js";
+import { getContainerEvents } from "../cri/events-get.js";
 
 /** What the pod side needs from the container side (no-ops until containers exist). */
 export interface ContainerHooks {
@@ -40,18 +43,22 @@ export interface Services {
   containerService: ContainerService;
   /** The metrics endpoint, when metrics_address is set (issue 6). */
   metrics: RunningMetrics | undefined;
+  /** GetContainerEvents' feed (issue 6); closed first when crib stops. */
+  events: ContainerEventHub;
   stop(): Promise<void>;
 }
 
 export async function startServices(deps: CriDeps): Promise<Services> {
   const images = await startImages(deps);
-  const runtime: RuntimeState = { sandboxes: new SandboxStore(), images: imageProvider(images) };
+  const events = new ContainerEventHub(deps.logger);
+  const runtime: RuntimeState = { sandboxes: new SandboxStore(), images: imageProvider(images), events };
   await recoverSandboxes(deps, runtime);
   // --- containers (issue 4): recovered after the pods, before exits are watched, so the
   // reconcile after subscribing covers every exit that happened meanwhile.
   const containerService = new ContainerService(deps, runtime);
   await containerService.recover();
   const containers: ContainerHooks = containerService;
+  events.attach(eventStatusSource(runtime, containerService.ctx.containers));
   const exits = new TaskExitMonitor(
     deps.containerd,
     {
@@ -71,6 +78,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   await exits.start();
   let metrics: RunningMetrics | undefined;
   const stop = async () => {
+    events.close();
     await metrics?.stop();
     await exits.stop();
     await containerService.stop();
@@ -82,7 +90,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     await stop();
     throw e;
   }
-  return { images, runtime, containers, containerService, metrics, stop };
+  return { images, runtime, containers, containerService, metrics, events, stop };
 }
 
 export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
@@ -101,6 +109,8 @@ export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHand
     listPodSandbox: listPodSandbox(deps, s.runtime),
     // --- containers (issue 4) ---
     ...s.containerService.handlers(),
+    // --- events (issue 6) ---
+    getContainerEvents: getContainerEvents(s.events),
   };
 }
 

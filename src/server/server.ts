@@ -74,6 +74,8 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
       deps,
       async stop() {
         ready = false;
+        // Event streams never end by themselves; ended here, they do not hold up the shutdown.
+        svc.events.close();
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => {
             running.forceShutdown();
