@@ -299,3 +299,29 @@ test("random garbage never throws out of the connection", async () => {
     sockets.close();
   }
 });
+
+test("close(): GOAWAY, unfinished streams reset, streams whose FIN went out left alone", async () => {
+  const sockets = await socketPair();
+  const server = new SpdyConnection(sockets.server, { role: "server" });
+  const accepted: SpdyStream[] = [];
+  server.on("stream", (s: SpdyStream) => {
+    s.accept();
+    accepted.push(s);
+  });
+  const peer = new RawPeer(sockets.client);
+  try {
+    peer.synStream(1, { streamtype: "stdout" });
+    peer.synStream(3, { streamtype: "stdin" });
+    await peer.waitFor((f) => f.type === "SYN_REPLY" && f.streamId === 3);
+    accepted[0]!.end("bye"); // FIN on stream 1
+    await peer.waitFor((f) => f.type === "DATA" && f.streamId === 1 && (f.flags & FLAG_FIN) !== 0);
+    await server.close();
+    await peer.waitClosed();
+    const goaway = peer.frames.find((f) => f.type === "GOAWAY");
+    assert.deepEqual(goaway && { ...goaway }, { type: "GOAWAY", lastGoodStreamId: 3, status: GoAwayStatus.Ok });
+    const resets = peer.frames.filter((f) => f.type === "RST_STREAM").map((f) => (f as { streamId: number }).streamId);
+    assert.deepEqual(resets, [3]);
+  } finally {
+    sockets.close();
+  }
+});

@@ -167,10 +167,8 @@ export class SpdyConnection extends EventEmitter implements StreamOwner {
     while (this.sender.pendingCount > 0 && Date.now() < deadline && !this.closed) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    for (const stream of [...this.streams.values()]) {
-      if (!stream.localFinished) stream.reset(RstStatus.Cancel);
-      else stream.destroy();
-    }
+    // apimachinery's Close: reset every stream (those we finished are left alone).
+    for (const stream of [...this.streams.values()]) stream.destroy();
     await this.endTransport();
     this.terminate();
   }
@@ -411,7 +409,8 @@ export class SpdyConnection extends EventEmitter implements StreamOwner {
     this.streams.delete(stream.id);
     this.sender.drop(stream);
     this.streamRead(stream);
-    if (!this.closed && stream.resetStatus === undefined && !(stream.localFinished && stream.remoteFinished)) {
+    // As spdystream's Reset: a stream whose FIN we sent is not reset, the peer may finish it.
+    if (!this.closed && stream.resetStatus === undefined && !stream.localFinished) {
       stream.resetStatus = RstStatus.Cancel;
       this.sendReset(stream, RstStatus.Cancel);
     }
