@@ -99,6 +99,9 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   });
   await mkdir(dirs.root, { recursive: true, mode: 0o755 });
   await mkdir(dirs.volatile, { recursive: true, mode: 0o755 });
+  // mkfifo is a child process: let it run while containerd prepares the snapshot.
+  const fifosReady = createFifos(containerFifos(ctx, id, config));
+  fifosReady.catch(() => undefined);
 
   const { tags, digests } = splitImageReferences(image.references);
   const meta: ContainerMetadata = {
@@ -117,6 +120,7 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   const lease = `crib-run-${id}`;
   await cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
   let spec: OciSpec;
+  let created = false;
   try {
     const prepared = await cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
       throw wrap(e, `failed to prepare snapshot for container "${id}"`);
@@ -136,7 +140,7 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
       containerRootDir: dirs.root,
     });
     spec = buildContainerSpec(input);
-    await createFifos(containerFifos(ctx, id, config));
+    await fifosReady;
     await cd.containers
       .create(
         {
@@ -162,8 +166,13 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
         if (!isNotFound(e)) throw e;
       }),
     );
+    created = true;
   } finally {
-    await cd.leases.delete({ id: lease, sync: false }).catch(() => undefined);
+    // Once the container holds the snapshot nobody needs to wait for the lease to go (one
+    // left by a crash expires, and crib's start-up sweep removes it); after a failure the
+    // caller must find nothing left.
+    const released = cd.leases.delete({ id: lease, sync: false }).catch(() => undefined);
+    if (!created) await released;
   }
 
   const status = newStatus(nowNs());

@@ -21,15 +21,18 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
   try {
     c.io?.close();
     c.io = undefined;
-    await deleteTask(ctx.deps.containerd, c.id);
-    await deleteContainerAndSnapshot(ctx.deps.containerd, c.id, c.record.snapshotter, c.record.snapshotKey);
+    // A recorded exit already deleted the task; one that never started has none.
+    if (!c.exiting && c.status.startedAt !== 0n) await deleteTask(ctx.deps.containerd, c.id);
     const dirs = dirsOf(ctx, c.id);
-    await rm(dirs.root, { recursive: true, force: true }).catch((e) => {
-      throw wrap(e, `failed to remove container root directory "${dirs.root}"`);
-    });
-    await rm(dirs.volatile, { recursive: true, force: true }).catch((e) => {
-      throw wrap(e, `failed to remove volatile container root directory "${dirs.volatile}"`);
-    });
+    await Promise.all([
+      deleteContainerAndSnapshot(ctx.deps.containerd, c.id, c.record.snapshotter, c.record.snapshotKey),
+      rm(dirs.root, { recursive: true, force: true }).catch((e) => {
+        throw wrap(e, `failed to remove container root directory "${dirs.root}"`);
+      }),
+      rm(dirs.volatile, { recursive: true, force: true }).catch((e) => {
+        throw wrap(e, `failed to remove volatile container root directory "${dirs.volatile}"`);
+      }),
+    ]);
   } catch (e) {
     c.status.removing = false;
     throw e;
