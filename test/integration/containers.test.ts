@@ -14,6 +14,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ContainerConfigSchema, PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
 import { codeOfCall, connectCri, type CriClient } from "../client/cri-client.js";
 import { loadHarness } from "../harness/env.js";
+import { Containerd } from "../../src/containerd/client.js";
 import { KNOWN_CAPABILITIES } from "../../src/oci/capabilities.js";
 import { DEFAULT_UNIX_CAPS } from "../../src/oci/default-spec.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
@@ -182,6 +183,21 @@ describe("containers", () => {
     );
     assert.equal(s.exitCode, 0);
     assert.deepEqual(logs, ["stdout F /dev/pts/0", "stdout F to-stderr", "stdout F done"]);
+  });
+
+  it("reports StartError with 128 when the process cannot be started", async () => {
+    const pod = await runPod();
+    const id = await create(pod, containerConfig("nostart", { command: ["/no/such/binary"] }));
+    assert.notEqual(await codeOfCall(t.client.runtime.startContainer({ containerId: id })), Code.OK);
+    const s = await status(id);
+    assert.equal(s.state, ContainerState.CONTAINER_EXITED);
+    assert.equal(s.exitCode, 128);
+    assert.equal(s.reason, "StartError");
+    assert.match(s.message, /no such file/i);
+    assert.equal(await codeOfCall(t.containerd.tasks.get({ containerId: id })), Code.NOT_FOUND, "no task left");
+    // A second start is refused; removal works.
+    assert.equal(await codeOfCall(t.client.runtime.startContainer({ containerId: id })), Code.FAILED_PRECONDITION);
+    await t.client.runtime.removeContainer({ containerId: id });
   });
 
   it("makes the root filesystem read-only when asked", async () => {
@@ -509,12 +525,23 @@ describe("containers across a kill -9 of crib", () => {
     const counter = await mk("counter", "i=0; while [ $i -lt 100000 ]; do echo n$i; i=$((i+1)); sleep 0.02; done");
     const exiter = await mk("exiter", "sleep 2; echo last words; exit 5");
     const later = await mk("later", "echo started after the restart");
+    const victim = await mk("victim", "sleep 600");
     await c.runtime.startContainer({ containerId: counter });
     await c.runtime.startContainer({ containerId: exiter });
+    await c.runtime.startContainer({ containerId: victim });
     const counterLog = join(logDirectory, "counter.log");
     await waitFor("counter output", async () => (logRecords(counterLog).length >= 10 ? true : undefined));
 
     await crib.kill9();
+    // Someone removes the victim's task behind crib's back: how it ended is unknowable.
+    const cd = new Containerd({ address: h.containerd.address, namespace: crib.namespace });
+    try {
+      await cd.tasks.kill({ containerId: victim, signal: 9, all: true });
+      await waitFor("victim's task to stop", async () => ((await cd.tasks.get({ containerId: victim })).process?.status === 3 ? true : undefined));
+      await cd.tasks.delete({ containerId: victim });
+    } finally {
+      cd.close();
+    }
     await sleep(3000); // the counter keeps writing into the pipe; the exiter exits
     const seenBefore = logRecords(counterLog).length;
 
@@ -530,6 +557,10 @@ describe("containers across a kill -9 of crib", () => {
     assert.equal(ex.state, ContainerState.CONTAINER_EXITED);
     assert.equal(ex.exitCode, 5);
     assert.equal((await c.runtime.containerStatus({ containerId: counter })).status!.state, ContainerState.CONTAINER_RUNNING);
+    const lost = (await c.runtime.containerStatus({ containerId: victim })).status!;
+    assert.equal(lost.state, ContainerState.CONTAINER_EXITED);
+    assert.equal(lost.exitCode, 255);
+    assert.equal(lost.reason, "Unknown");
 
     // A container created before the crash starts normally afterwards.
     assert.equal((await c.runtime.containerStatus({ containerId: later })).status!.state, ContainerState.CONTAINER_CREATED);
