@@ -10,8 +10,7 @@ import { deadlineExceeded, failedPrecondition, isNotFound, messageOf, wrap } fro
 import { jsonAny, PROCESS_TYPE_URL } from "../containerd/any.js";
 import { createFifos, fifoSetIn, openFifoReader, removeFifos, type FifoReader } from "../io/fifo.js";
 import { buildExecProcessSpec } from "../oci/exec-spec.js";
-import type { Container } from "../store/container-store.js";
-import { stateName } from "../store/container-store.js";
+import { stateName, type Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
 

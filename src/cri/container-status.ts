@@ -11,9 +11,8 @@ import {
 import { OptionsSchema as RuncOptionsSchema } from "../gen/github.com/containerd/containerd/api/types/runc/options/oci_pb.js";
 import { unpackAny } from "../containerd/any.js";
 import { messageToGo } from "../containerd/go-json.js";
-import type { LocalImage } from "./deps.js";
 import type { Container } from "../store/container-store.js";
-import type { RuntimeHandlers } from "./deps.js";
+import type { LocalImage, RuntimeHandlers } from "./deps.js";
 import type { ContainerContext } from "./container-context.js";
 import { ociSignalToCri } from "./container-signals.js";
 
