@@ -11,7 +11,7 @@ import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
-import { createNanoClock, CriLineSplitter, formatLogRecords, rfc3339Nano, type LogStream } from "./cri-log-lines.js";
+import { CriLogSplitter, wallClockNs, type LogStream } from "./cri-log-format.js";
 
 const openFd = promisify(open) as (path: string, flags: number, mode: number) => Promise<number>;
 const closeFd = promisify(close);
@@ -20,7 +20,7 @@ const writeFd = (fd: number, buf: Buffer, offset: number, length: number) =>
 
 /** Above this much unwritten output the FIFOs are paused (the pipe buffers, then the container waits). */
 const HIGH_WATER = 1 << 20;
-const clock = createNanoClock();
+const clock = wallClockNs();
 
 /** containerd's openLogFile: the directory is created, the file appended to. */
 async function openLogFile(path: string): Promise<number> {
@@ -72,17 +72,17 @@ export class LogPump {
   private attach(name: LogStream, stream: Readable): void {
     this.streams.push(stream);
     this.openStreams++;
-    const splitter = new CriLineSplitter(this.opts.maxLineSize);
+    const splitter = new CriLogSplitter({ stream: name, maxLineSize: this.opts.maxLineSize, clock });
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
-      this.enqueue(formatLogRecords(splitter.end(), name, rfc3339Nano(clock())));
+      this.enqueue(Buffer.concat(splitter.end()));
       if (--this.openStreams === 0) this.streamsEnded();
     };
     stream.on("data", (chunk: Buffer) => {
       if (this.opts.path === "") return;
-      this.enqueue(formatLogRecords(splitter.push(chunk), name, rfc3339Nano(clock())));
+      this.enqueue(Buffer.concat(splitter.push(chunk)));
     });
     stream.on("end", finish);
     stream.on("close", finish);

@@ -38,14 +38,14 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 /** The CRI log file's records as "stream tag content", checking every line's format. */
 function logRecords(path: string): string[] {
   if (!existsSync(path)) return [];
-  const line = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z) (stdout|stderr) ([PF]) (.*)$/;
+  const line = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)) (stdout|stderr) ([PF]) (.*)$/;
   return readFileSync(path, "utf8")
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => {
       const m = line.exec(l);
       assert.ok(m, `not a CRI log line: ${JSON.stringify(l)}`);
-      return `${m[3]} ${m[4]} ${m[5]}`;
+      return `${m[4]} ${m[5]} ${m[6]}`;
     });
 }
 

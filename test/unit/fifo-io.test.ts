@@ -142,7 +142,7 @@ test("LogPump writes both streams as CRI records and reopens after rotation", as
   await err.releasePlaceholder();
   await pump.done;
 
-  const line = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z) (stdout|stderr) ([PF]) (.*)$/;
+  const line = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)) (stdout|stderr) ([PF]) (.*)$/;
   const parse = (text: string) =>
     text
       .split("\n")
@@ -150,7 +150,7 @@ test("LogPump writes both streams as CRI records and reopens after rotation", as
       .map((l) => {
         const m = line.exec(l);
         assert.ok(m, `not a CRI log line: ${JSON.stringify(l)}`);
-        return `${m[3]} ${m[4]} ${m[5]}`;
+        return `${m[4]} ${m[5]} ${m[6]}`;
       });
   assert.deepEqual(parse(await readFile(`${logPath}.1`, "utf8")), ["stdout F first", "stdout P abcdefgh", "stdout F ijkl", "stderr F oops"]);
   assert.deepEqual(parse(await readFile(logPath, "utf8")), ["stdout P no newli", "stdout P ne"]);
