@@ -27,6 +27,7 @@ import { metricSources } from "../metrics/metric-sources.js";
 import { ContainerEventHub } from "../events/container-events.js";
 import { eventStatusSource } from "../cri/events-statuses.js";
 import { getContainerEvents } from "../cri/events-get.js";
+import { StatsService } from "../cri/stats-service.js";
 
 /** What the pod side needs from the container side (no-ops until containers exist). */
 export interface ContainerHooks {
@@ -45,6 +46,8 @@ export interface Services {
   metrics: RunningMetrics | undefined;
   /** GetContainerEvents' feed (issue 6); closed first when crib stops. */
   events: ContainerEventHub;
+  /** Container and pod stats, cAdvisor-style metrics (issue 6). */
+  stats: StatsService;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   await containerService.recover();
   const containers: ContainerHooks = containerService;
   events.attach(eventStatusSource(runtime, containerService.ctx.containers));
+  const stats = await StatsService.start(deps, runtime, containerService.ctx.containers, images.fsUsage.mountpoint);
   const exits = new TaskExitMonitor(
     deps.containerd,
     {
@@ -90,7 +94,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     await stop();
     throw e;
   }
-  return { images, runtime, containers, containerService, metrics, events, stop };
+  return { images, runtime, containers, containerService, metrics, events, stats, stop };
 }
 
 export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
@@ -111,6 +115,8 @@ export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHand
     ...s.containerService.handlers(),
     // --- events (issue 6) ---
     getContainerEvents: getContainerEvents(s.events),
+    // --- stats (issue 6) ---
+    ...s.stats.handlers(),
   };
 }
 

@@ -1,0 +1,98 @@
+// PodSandboxStats and ListPodSandboxStats (containerd's sandbox_stats_linux.go): for each
+// ready pod, its cgroup_parent's CPU and memory read from the cgroup filesystem (the pod
+// cgroup holds every container and the pause process), usage_nano_cores from the pod's
+// previous sample, network counters of the pod's interfaces from the pause process's
+// /proc/<pid>/net/dev, the process count (Tasks.ListPids per running container, as
+// containerd counts) and the stats of each of its containers (one Tasks.Metrics call for
+// all of them).
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { ContainerState, type PodSandboxStatsFilter, type PodSandboxStatsSchema } from "../gen/runtime/v1/api_pb.js";
+import { unavailable } from "../errors.js";
+import type { Container } from "../store/container-store.js";
+import type { Sandbox } from "../store/sandbox-store.js";
+import { criCpu, criMemory, criNetwork, type ContainerStatsInit } from "../stats/cri-stats.js";
+import { readNetDev } from "../stats/net-dev.js";
+import { readCgroupSample } from "../stats/pod-cgroup.js";
+import { mapLimit } from "./container-exits.js";
+import type { RuntimeHandlers } from "./deps.js";
+import { matchesLabels } from "./sandbox-status.js";
+import { forgetTheGone, taskMetrics, type StatsContext } from "./stats-context.js";
+import { statsOfContainers } from "./stats-container.js";
+
+type PodStatsInit = MessageInitShape<typeof PodSandboxStatsSchema>;
+type LinuxPodStatsInit = NonNullable<PodStatsInit["linux"]>;
+
+const POD_CONCURRENCY = 8;
+
+async function processCount(ctx: StatsContext, running: readonly Container[]): Promise<bigint> {
+  let n = 0n;
+  await mapLimit(running, POD_CONCURRENCY, async (c) => {
+    // A task that just ended has no processes left to count.
+    const res = await ctx.deps.containerd.tasks.listPids({ containerId: c.id }).catch(() => undefined);
+    n += BigInt(res?.processes.length ?? 0);
+  });
+  return n;
+}
+
+async function podStats(ctx: StatsContext, s: Sandbox, containers: readonly Container[], containerStats: Map<string, ContainerStatsInit>): Promise<PodStatsInit> {
+  const c = s.meta.config;
+  const atNs = BigInt(Date.now()) * 1_000_000n;
+  const linux: LinuxPodStatsInit = { containers: containers.flatMap((x) => containerStats.get(x.id) ?? []) };
+  const cgroupParent = c.linux?.cgroupParent ?? "";
+  const [sample, ifaces, processes] = await Promise.all([
+    cgroupParent ? readCgroupSample(ctx.cgroupMode, cgroupParent) : undefined,
+    s.meta.netnsPath && s.pid > 0 ? readNetDev(s.pid).catch(() => undefined) : undefined,
+    processCount(ctx, containers.filter((x) => x.state === ContainerState.CONTAINER_RUNNING)),
+  ]);
+  if (sample) {
+    const nanoCores = sample.cpuUsageNs === undefined ? undefined : ctx.podCpu.rate(s.meta.id, { usageNs: sample.cpuUsageNs, atNs });
+    const cpu = criCpu(sample, atNs, nanoCores);
+    const memory = criMemory(sample, atNs);
+    if (cpu) linux.cpu = cpu;
+    if (memory) linux.memory = memory;
+  }
+  if (ifaces) linux.network = criNetwork(ifaces, atNs);
+  linux.process = { timestamp: atNs, processCount: { value: processes } };
+  return {
+    attributes: { id: s.meta.id, metadata: c.metadata, labels: c.labels, annotations: c.annotations },
+    linux,
+  };
+}
+
+/** Stats of ready pods, with one Tasks.Metrics call for all their containers. */
+export async function collectPodStats(ctx: StatsContext, sandboxes: readonly Sandbox[]): Promise<PodStatsInit[]> {
+  const byPod = new Map<string, Container[]>(sandboxes.map((s) => [s.meta.id, []]));
+  for (const c of ctx.containers.list()) byPod.get(c.meta.sandboxId)?.push(c);
+  const containers = [...byPod.values()].flat();
+  const containerStats = await statsOfContainers(ctx, containers, await taskMetrics(ctx, containers));
+  const out = new Map<string, PodStatsInit>();
+  await mapLimit(sandboxes, POD_CONCURRENCY, async (s) => out.set(s.meta.id, await podStats(ctx, s, byPod.get(s.meta.id)!, containerStats)));
+  return sandboxes.flatMap((s) => out.get(s.meta.id) ?? []);
+}
+
+export function sandboxesForStats(ctx: StatsContext, f: PodSandboxStatsFilter | undefined): Sandbox[] {
+  let list = ctx.state.sandboxes.list().filter((s) => s.state === "ready");
+  if (!f) return list;
+  if (f.id) {
+    const one = ctx.state.sandboxes.find(f.id);
+    list = list.filter((s) => s === one);
+  }
+  return list.filter((s) => matchesLabels(s.meta.config.labels, f.labelSelector));
+}
+
+export function podSandboxStats(ctx: StatsContext): RuntimeHandlers["podSandboxStats"] {
+  return async (req) => {
+    const s = ctx.state.sandboxes.get(req.podSandboxId);
+    if (s.state !== "ready") throw unavailable(`failed to get pod sandbox stats since sandbox container "${s.meta.id}" is not in ready state`);
+    const [stats] = await collectPodStats(ctx, [s]);
+    return { stats };
+  };
+}
+
+export function listPodSandboxStats(ctx: StatsContext): RuntimeHandlers["listPodSandboxStats"] {
+  return async (req) => {
+    const stats = await collectPodStats(ctx, sandboxesForStats(ctx, req.filter));
+    forgetTheGone(ctx);
+    return { stats };
+  };
+}
