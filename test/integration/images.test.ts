@@ -11,6 +11,7 @@ import { codeOfCall } from "../client/cri-client.js";
 import { ctr } from "../harness/ctr.js";
 import { loadHarness, type HarnessInfo } from "../harness/env.js";
 import { fetchManifest, pushImage } from "../harness/registry-client.js";
+import { pushRandomImage } from "../harness/random-image.js";
 import type { Containerd } from "../../src/containerd/client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
 import { startStallingProxy, type StallingProxy } from "./helpers/stalling-proxy.js";
@@ -378,8 +379,15 @@ describe("PullImage without progress", () => {
     assert.deepEqual(await imageNames(cd), []);
   }
 
+  // Images whose layers no other test pulled: containerd shares content across namespaces,
+  // so a blob another test file already pulled would not be downloaded (nor stalled) here.
+  async function freshImage(name: string): Promise<string> {
+    const ref = await pushRandomImage(loadHarness().registry.host, `${name}-${randomBytes(3).toString("hex")}`);
+    return ref.replace(loadHarness().registry.host, proxy.host);
+  }
+
   it("is cancelled after image_pull_progress_timeout with DEADLINE_EXCEEDED, leaving no lease, ingest or name", async () => {
-    const image = `${proxy.host}/busybox-v2:latest`;
+    const image = await freshImage("stall");
     const stallsBefore = proxy.stalled();
     const started = Date.now();
     const err = await t.client.image.pullImage({ image: { image } }).then(
@@ -395,7 +403,7 @@ describe("PullImage without progress", () => {
   });
 
   it("is cancelled when the client gives up first, leaving nothing behind", async () => {
-    const image = `${proxy.host}/busybox-user:latest`;
+    const image = await freshImage("give-up");
     const code = await codeOfCall(t.client.image.pullImage({ image: { image } }, { timeoutMs: 700 }));
     assert.equal(code, Code.DEADLINE_EXCEEDED);
     await eventually("crib logs the pull as cancelled by the client", async () =>
