@@ -8,7 +8,7 @@ import { jsonAny } from "../containerd/any.js";
 import { resolveRuntimeHandler, runtimeOptionsAny } from "../containerd/runtime-options.js";
 import { createNetns, removeNetns } from "../network/netns.js";
 import { buildSandboxSpec } from "../oci/sandbox-spec.js";
-import { goArchOf } from "../oci/spec-options.js";
+import { specHostFacts } from "./container-host-facts.js";
 import { OCI_SPEC_TYPE_URL } from "../oci/spec-types.js";
 import type { Sandbox, SandboxMetadata } from "../store/sandbox-store.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "./deps.js";
@@ -120,12 +120,8 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         imageName: config.sandboxImage,
         netnsPath: meta.netnsPath,
         paths,
-        options: {
-          namespace: config.namespace,
-          restrictOOMScoreAdj: config.restrictOOMScoreAdj,
-          currentOOMScoreAdj: deps.ownOOMScoreAdj,
-          arch: goArchOf(process.arch),
-        },
+        // Host facts (capabilities, seccomp, arch, ...) read once per process.
+        options: await specHostFacts(config, deps.ownOOMScoreAdj),
       });
 
       // A lease keeps the fresh snapshot from containerd's GC until the container holds it.
