@@ -18,7 +18,7 @@ SID_PIN=/etc/apt/preferences.d/crib-pin
 # iptables: the CNI portmap plugin shells out to it.
 APT_PACKAGES=(runc containernetworking-plugins iptables docker-registry skopeo umoci busybox
   apache2-utils socat iproute2 util-linux gcc libc6-dev mount)
-PROTO_PACKAGES=(golang-github-kubernetes-cri-api-dev golang-github-containerd-containerd-api-dev)
+PROTO_PACKAGES=(golang-github-kubernetes-cri-api-dev golang-github-containerd-containerd-api-dev golang-github-containerd-cgroups-dev)
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -126,8 +126,12 @@ install_containerd2() {
 }
 
 install_upstream_protos() {
-  [[ -f $PROTOS_DIR/VERSIONS ]] && return 0
-  local specs=() versions=() p v
+  local specs=() versions=() p v missing=0
+  # Up to date when every package is listed (a package added later triggers a re-fetch).
+  for p in "${PROTO_PACKAGES[@]}"; do
+    grep -q "^$p " "$PROTOS_DIR/VERSIONS" 2>/dev/null || missing=1
+  done
+  [[ $missing -eq 0 ]] && return 0
   for p in "${PROTO_PACKAGES[@]}"; do
     v="$(sid_version_or_update "$p")"
     specs+=("$p=$v"); versions+=("$p $v")
