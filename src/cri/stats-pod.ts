@@ -2,9 +2,9 @@
 // ready pod, its cgroup_parent's CPU and memory read from the cgroup filesystem (the pod
 // cgroup holds every container and the pause process), usage_nano_cores from the pod's
 // previous sample, network counters of the pod's interfaces from the pause process's
-// /proc/<pid>/net/dev, the process count (Tasks.ListPids per running container, as
-// containerd counts) and the stats of each of its containers (one Tasks.Metrics call for
-// all of them).
+// /proc/<pid>/net/dev, the process count (from the pod cgroup's cgroup.procs; containerd
+// asks Tasks.ListPids of each container, which costs a shim round trip per container) and
+// the stats of each of its containers (one Tasks.Metrics call for all of them).
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { ContainerState, type PodSandboxStatsFilter, type PodSandboxStatsSchema } from "../gen/runtime/v1/api_pb.js";
 import { unavailable } from "../errors.js";
@@ -12,7 +12,7 @@ import type { Container } from "../store/container-store.js";
 import type { Sandbox } from "../store/sandbox-store.js";
 import { criCpu, criMemory, criNetwork, type ContainerStatsInit } from "../stats/cri-stats.js";
 import { readNetDev } from "../stats/net-dev.js";
-import { readCgroupSample } from "../stats/pod-cgroup.js";
+import { countPodProcesses, readCgroupSample } from "../stats/pod-cgroup.js";
 import { mapLimit } from "./container-exits.js";
 import type { RuntimeHandlers } from "./deps.js";
 import { matchesLabels } from "./sandbox-status.js";
@@ -24,7 +24,17 @@ type LinuxPodStatsInit = NonNullable<PodStatsInit["linux"]>;
 
 const POD_CONCURRENCY = 8;
 
-async function processCount(ctx: StatsContext, running: readonly Container[]): Promise<bigint> {
+/**
+ * Processes in the pod's containers. From the pod cgroup's cgroup.procs files when the
+ * pod has a cgroup parent (the pause container's cgroup left out); else, as containerd
+ * counts, Tasks.ListPids of each running container.
+ */
+async function processCount(ctx: StatsContext, s: Sandbox, running: readonly Container[]): Promise<bigint> {
+  const parent = s.meta.config.linux?.cgroupParent ?? "";
+  if (parent) {
+    const counted = await countPodProcesses(ctx.cgroupMode, parent, (dir) => dir.includes(s.meta.id));
+    if (counted !== undefined) return counted;
+  }
   let n = 0n;
   await mapLimit(running, POD_CONCURRENCY, async (c) => {
     // A task that just ended has no processes left to count.
@@ -42,7 +52,7 @@ async function podStats(ctx: StatsContext, s: Sandbox, containers: readonly Cont
   const [sample, ifaces, processes] = await Promise.all([
     cgroupParent ? readCgroupSample(ctx.cgroupMode, cgroupParent) : undefined,
     s.meta.netnsPath && s.pid > 0 ? readNetDev(s.pid).catch(() => undefined) : undefined,
-    processCount(ctx, containers.filter((x) => x.state === ContainerState.CONTAINER_RUNNING)),
+    processCount(ctx, s, containers.filter((x) => x.state === ContainerState.CONTAINER_RUNNING)),
   ]);
   if (sample) {
     const nanoCores = sample.cpuUsageNs === undefined ? undefined : ctx.podCpu.rate(s.meta.id, { usageNs: sample.cpuUsageNs, atNs });

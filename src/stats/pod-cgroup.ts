@@ -3,7 +3,7 @@
 // cgroup's CPU and memory are the pod's, pause included. One read of a few small files
 // per pod; no containerd call. An empty cgroup_parent (a pod not made by the kubelet)
 // gives no pod-level numbers, as in containerd.
-import { access, readFile } from "node:fs/promises";
+import { access, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CgroupSample, isUnlimited, memorySample, swapSampleV1 } from "./cgroup-sample.js";
 
@@ -118,4 +118,34 @@ export async function readCgroupSample(mode: CgroupMode, cgroupPath: string, roo
   await Promise.all(reads);
   if (files["cpuacct.usage"] === undefined && files["memory.usage_in_bytes"] === undefined) return undefined;
   return sampleFromV1Files(files);
+}
+
+/** Lines of a cgroup.procs file: the processes (not threads) directly in that cgroup. */
+export function countProcs(text: string): number {
+  return text.split("\n").filter((l) => /^\d+$/.test(l.trim())).length;
+}
+
+/**
+ * Processes in the pod cgroup and below, leaving out the cgroups `skip` names (the pause
+ * container's): a few cgroup.procs reads instead of one Tasks.ListPids per container.
+ * Undefined when the pod cgroup does not exist.
+ */
+export async function countPodProcesses(mode: CgroupMode, cgroupPath: string, skip: (dirName: string) => boolean, root = CGROUP_ROOT): Promise<bigint | undefined> {
+  const rel = cgroupPath.replace(/^\/+/, "");
+  const top = mode === "v2" ? join(root, rel) : join(root, "pids", rel);
+  const walk = async (dir: string, depth: number): Promise<number | undefined> => {
+    const procs = await readOptional(join(dir, "cgroup.procs"));
+    if (procs === undefined) return undefined;
+    let n = countProcs(procs);
+    if (depth < 4) {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        if (!e.isDirectory() || skip(e.name)) continue;
+        n += (await walk(join(dir, e.name), depth + 1)) ?? 0;
+      }
+    }
+    return n;
+  };
+  const n = await walk(top, 0);
+  return n === undefined ? undefined : BigInt(n);
 }

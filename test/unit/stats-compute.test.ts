@@ -10,7 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import { MetricsSchema as V1 } from "../../src/gen/github.com/containerd/cgroups/v3/cgroup1/stats/metrics_pb.js";
 import { CpuRateTracker, MIN_WINDOW_NS, nanoCores } from "../../src/stats/cpu-rate.js";
 import { parseNetDev } from "../../src/stats/net-dev.js";
-import { readCgroupSample, sampleFromV1Files, sampleFromV2Files } from "../../src/stats/pod-cgroup.js";
+import { countPodProcesses, readCgroupSample, sampleFromV1Files, sampleFromV2Files } from "../../src/stats/pod-cgroup.js";
 import { criContainerStats, criNetwork, criWritableLayer } from "../../src/stats/cri-stats.js";
 import { addCgroupMetrics, addNetworkMetrics, addSpecMetrics, BASE_LABEL_KEYS, metricDescriptors, MetricSet } from "../../src/stats/cadvisor-metrics.js";
 
@@ -125,6 +125,25 @@ describe("pod cgroup files", () => {
       assert.equal(s?.cpuUsageNs, 42n);
       assert.equal(s?.memory?.availableBytes, 900n);
       assert.equal(await readCgroupSample("v1", "/kubepods/gone", root), undefined);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("pod process count", () => {
+  test("cgroup.procs of the pod cgroup and its containers', leaving the pause container out", async () => {
+    const root = mkdtempSync(join(tmpdir(), "crib-cgroup-"));
+    try {
+      const pod = join(root, "pids/kubepods/pod1");
+      for (const d of ["", "sandbox-abc", "ctr-1", "ctr-2", "ctr-2/nested"]) mkdirSync(join(pod, d), { recursive: true });
+      writeFileSync(join(pod, "cgroup.procs"), "");
+      writeFileSync(join(pod, "sandbox-abc/cgroup.procs"), "100\n");
+      writeFileSync(join(pod, "ctr-1/cgroup.procs"), "200\n201\n");
+      writeFileSync(join(pod, "ctr-2/cgroup.procs"), "300\n");
+      writeFileSync(join(pod, "ctr-2/nested/cgroup.procs"), "301\n");
+      assert.equal(await countPodProcesses("v1", "/kubepods/pod1", (d) => d.includes("abc"), root), 4n);
+      assert.equal(await countPodProcesses("v1", "/kubepods/gone", () => false, root), undefined);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
