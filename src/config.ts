@@ -33,6 +33,8 @@ export interface Config {
   registryConfigPath: string;
   cniBinDir: string;
   cniConfDir: string;
+  /** [cni] conf_template: a CNI config rendered with the pod CIDR UpdateRuntimeConfig hands over, while conf_dir has none. */
+  cniConfTemplate: string;
   streamServerAddress: string;
   /** "0" chooses a free port at start. */
   streamServerPort: string;
@@ -66,6 +68,7 @@ export const DEFAULTS: Config = {
   registryConfigPath: "",
   cniBinDir: "/opt/cni/bin:/usr/lib/cni",
   cniConfDir: "/etc/cni/net.d",
+  cniConfTemplate: "",
   streamServerAddress: "127.0.0.1",
   streamServerPort: "0",
   enableTlsStreaming: false,
@@ -146,6 +149,7 @@ export function applyToml(base: Config, doc: Toml): Config {
   const cni = table(doc, "cni");
   c.cniBinDir = str(cni, "bin_dir", c.cniBinDir);
   c.cniConfDir = str(cni, "conf_dir", c.cniConfDir);
+  c.cniConfTemplate = str(cni, "conf_template", c.cniConfTemplate);
   c.streamServerAddress = str(doc, "stream_server_address", c.streamServerAddress);
   c.streamServerPort = str(doc, "stream_server_port", c.streamServerPort);
   c.enableTlsStreaming = bool(doc, "enable_tls_streaming", c.enableTlsStreaming);
@@ -180,7 +184,7 @@ through containerd's own gRPC API.
 Flags:
   --config FILE                TOML config file (keys as in containerd's CRI plugin section:
                                sandbox_image, snapshotter, [registry] config_path, [cni] bin_dir /
-                               conf_dir, stream_server_address, stream_server_port,
+                               conf_dir / conf_template, stream_server_address, stream_server_port,
                                max_container_log_line_size, image_pull_progress_timeout,
                                restrict_oom_score_adj, [runtimes.NAME] ...)
   --listen PATH                CRI socket (default ${DEFAULTS.listen}); created mode 0660, a stale

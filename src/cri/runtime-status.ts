@@ -2,14 +2,17 @@
 // is loadable (reason/message as containerd's CRI words them).
 import { messageOf } from "../errors.js";
 import { loadCniConfig } from "../network/cni-config.js";
+import { cniConfigInfo } from "../network/cni-config-info.js";
 import type { Config } from "../config.js";
 import type { CriDeps, RuntimeHandlers } from "./deps.js";
 import { CRIB_VERSION } from "./runtime-version.js";
 
-export async function networkReadiness(confDir: string): Promise<{ ready: boolean; reason: string; message: string; loadStatus: string }> {
+export async function networkReadiness(
+  confDir: string,
+): Promise<{ ready: boolean; reason: string; message: string; loadStatus: string; loaded: Awaited<ReturnType<typeof loadCniConfig>> }> {
   const loaded = await loadCniConfig(confDir);
-  if (loaded.config) return { ready: true, reason: "", message: "", loadStatus: loaded.loadStatus };
-  return { ready: false, reason: loaded.reason, message: loaded.message, loadStatus: loaded.loadStatus };
+  if (loaded.config) return { ready: true, reason: "", message: "", loadStatus: loaded.loadStatus, loaded };
+  return { ready: false, reason: loaded.reason, message: loaded.message, loadStatus: loaded.loadStatus, loaded };
 }
 
 export function runtimeHandlersInfo(config: Config) {
@@ -35,6 +38,7 @@ export function status(deps: CriDeps): RuntimeHandlers["status"] {
       info["crib"] = JSON.stringify({ version: CRIB_VERSION, containerd: deps.capabilities.version, namespace: deps.config.namespace });
       info["config"] = JSON.stringify(deps.config);
       info["lastCNILoadStatus"] = net.loadStatus;
+      info["cniconfig"] = JSON.stringify(cniConfigInfo(deps.config.cniBinDir.split(":").filter(Boolean), deps.config.cniConfDir, 1, net.loaded));
     }
     return {
       status: {

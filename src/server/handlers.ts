@@ -28,6 +28,8 @@ import { ContainerEventHub } from "../events/container-events.js";
 import { eventStatusSource } from "../cri/events-statuses.js";
 import { getContainerEvents } from "../cri/events-get.js";
 import { StatsService } from "../cri/stats-service.js";
+import { updateRuntimeConfig } from "../cri/runtime-update-config.js";
+import { checkpointContainer } from "../cri/runtime-checkpoint.js";
 
 /** What the pod side needs from the container side (no-ops until containers exist). */
 export interface ContainerHooks {
@@ -115,8 +117,10 @@ export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHand
     ...s.containerService.handlers(),
     // --- events (issue 6) ---
     getContainerEvents: getContainerEvents(s.events),
-    // --- stats (issue 6) ---
+    // --- stats, runtime config, checkpoint (issue 6) ---
     ...s.stats.handlers(),
+    updateRuntimeConfig: updateRuntimeConfig(deps),
+    checkpointContainer: checkpointContainer(s.containerService.ctx),
   };
 }
 
