@@ -13,6 +13,7 @@ import { buildExecProcessSpec } from "../oci/exec-spec.js";
 import { stateName, type Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
+import { CappedBuffer } from "../io/capped-buffer.js";
 
 /** containerd's maxStreamSize: beyond it the response would exceed gRPC's limits anyway. */
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -20,32 +21,7 @@ export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
 const DRAIN_MS = 10_000;
 const SIGKILL = 9;
 
-/** Collects a stream up to `limit` bytes and keeps draining (never blocks the writer). */
-export class CappedCollector {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly limit: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.limit - this.size;
-    if (room <= 0) {
-      this.truncated = true;
-      return;
-    }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part.length < chunk.length) this.truncated = true;
-    this.chunks.push(part);
-    this.size += part.length;
-  }
-
-  bytes(): Buffer {
-    return Buffer.concat(this.chunks, this.size);
-  }
-}
-
-function collect(stream: Readable, into: CappedCollector): Promise<void> {
+function collect(stream: Readable, into: CappedBuffer): Promise<void> {
   return new Promise((resolve) => {
     stream.on("data", (c: Buffer) => into.push(c));
     stream.on("end", resolve);
@@ -77,8 +53,8 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
   let created = false;
   try {
     await createFifos(fifos);
-    const out = new CappedCollector(MAX_EXEC_OUTPUT);
-    const err = new CappedCollector(MAX_EXEC_OUTPUT);
+    const out = new CappedBuffer(MAX_EXEC_OUTPUT);
+    const err = new CappedBuffer(MAX_EXEC_OUTPUT);
     const stdout = await openFifoReader(fifos.stdout);
     readers.push(stdout);
     const stderr = await openFifoReader(fifos.stderr);

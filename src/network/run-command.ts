@@ -2,6 +2,7 @@
 // blocking Node's threadpool: async spawn, a hard timeout, bounded stdout/stderr and an
 // optional stdin payload. Callers decide what a non-zero exit means.
 import { spawn } from "node:child_process";
+import { CappedBuffer } from "../io/capped-buffer.js";
 
 export interface RunCommandOptions {
   /** Written to the child's stdin, which is then closed. */
@@ -42,27 +43,6 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 const EXIT_DRAIN_MS = 1000;
 
-class BoundedBuffer {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly limit: number) {}
-  push(chunk: Buffer): void {
-    const room = this.limit - this.size;
-    if (room <= 0) {
-      this.truncated = true;
-      return;
-    }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part !== chunk) this.truncated = true;
-    this.chunks.push(part);
-    this.size += part.length;
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString("utf8");
-  }
-}
-
 export function runCommand(file: string, args: readonly string[], opts: RunCommandOptions = {}): Promise<RunCommandResult> {
   const limit = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   return new Promise((resolve, reject) => {
@@ -74,8 +54,8 @@ export function runCommand(file: string, args: readonly string[], opts: RunComma
       reject(new SpawnError(file, (e as NodeJS.ErrnoException).code, e));
       return;
     }
-    const stdout = new BoundedBuffer(limit);
-    const stderr = new BoundedBuffer(limit);
+    const stdout = new CappedBuffer(limit);
+    const stderr = new CappedBuffer(limit);
     let timedOut = false;
     let spawnError: NodeJS.ErrnoException | undefined;
     const killGroup = () => {

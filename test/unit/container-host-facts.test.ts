@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inUserNamespace, kernelAtLeast, parseProcStatus } from "../../src/cri/container-host-facts.js";
 import { mountContaining, propagationOf } from "../../src/cri/container-spec-inputs.js";
-import { CappedCollector } from "../../src/cri/container-exec-sync.js";
+import { CappedBuffer } from "../../src/io/capped-buffer.js";
 import type { MountInfo } from "../../src/network/netns.js";
 
 test("parseProcStatus reads CapEff and whether seccomp exists", () => {
@@ -44,14 +44,14 @@ test("propagationOf reads shared and master tags", () => {
   assert.equal(propagationOf(undefined), undefined);
 });
 
-test("CappedCollector keeps the first bytes up to its limit and drops the rest", () => {
-  const c = new CappedCollector(10);
+test("CappedBuffer keeps the first bytes up to its limit and drops the rest", () => {
+  const c = new CappedBuffer(10);
   c.push(Buffer.from("hello "));
   c.push(Buffer.from("world, and more"));
   c.push(Buffer.from("dropped"));
   assert.equal(c.bytes().toString(), "hello worl");
   assert.equal(c.truncated, true);
-  const small = new CappedCollector(10);
+  const small = new CappedBuffer(10);
   small.push(Buffer.from("ok"));
   assert.equal(small.bytes().toString(), "ok");
   assert.equal(small.truncated, false);
