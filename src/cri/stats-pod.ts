@@ -10,7 +10,7 @@ import { ContainerState, type PodSandboxStatsFilter, type PodSandboxStatsSchema 
 import { unavailable } from "../errors.js";
 import type { Container } from "../store/container-store.js";
 import type { Sandbox } from "../store/sandbox-store.js";
-import { criCpu, criMemory, criNetwork, type ContainerStatsInit } from "../stats/cri-stats.js";
+import { criCpu, criMemory, criNetwork } from "../stats/cri-stats.js";
 import { readNetDev } from "../stats/net-dev.js";
 import { countPodProcesses, readCgroupSample } from "../stats/pod-cgroup.js";
 import { mapLimit } from "./container-exits.js";
@@ -44,10 +44,11 @@ async function processCount(ctx: StatsContext, s: Sandbox, running: readonly Con
   return n;
 }
 
-async function podStats(ctx: StatsContext, s: Sandbox, containers: readonly Container[], containerStats: Map<string, ContainerStatsInit>): Promise<PodStatsInit> {
+/** What the pod itself reports, apart from its containers' stats. */
+async function podOwnStats(ctx: StatsContext, s: Sandbox, containers: readonly Container[]): Promise<PodStatsInit> {
   const c = s.meta.config;
   const atNs = BigInt(Date.now()) * 1_000_000n;
-  const linux: LinuxPodStatsInit = { containers: containers.flatMap((x) => containerStats.get(x.id) ?? []) };
+  const linux: LinuxPodStatsInit = {};
   const cgroupParent = c.linux?.cgroupParent ?? "";
   const [sample, ifaces, processes] = await Promise.all([
     cgroupParent ? readCgroupSample(ctx.cgroupMode, cgroupParent) : undefined,
@@ -69,15 +70,22 @@ async function podStats(ctx: StatsContext, s: Sandbox, containers: readonly Cont
   };
 }
 
-/** Stats of ready pods, with one Tasks.Metrics call for all their containers. */
+/** Stats of ready pods: the pods' own numbers are read while Tasks.Metrics runs for their containers. */
 export async function collectPodStats(ctx: StatsContext, sandboxes: readonly Sandbox[]): Promise<PodStatsInit[]> {
   const byPod = new Map<string, Container[]>(sandboxes.map((s) => [s.meta.id, []]));
   for (const c of ctx.containers.list()) byPod.get(c.meta.sandboxId)?.push(c);
   const containers = [...byPod.values()].flat();
-  const containerStats = await statsOfContainers(ctx, containers, await taskMetrics(ctx, containers));
-  const out = new Map<string, PodStatsInit>();
-  await mapLimit(sandboxes, POD_CONCURRENCY, async (s) => out.set(s.meta.id, await podStats(ctx, s, byPod.get(s.meta.id)!, containerStats)));
-  return sandboxes.flatMap((s) => out.get(s.meta.id) ?? []);
+  const own = new Map<string, PodStatsInit>();
+  const [containerStats] = await Promise.all([
+    taskMetrics(ctx, containers).then((m) => statsOfContainers(ctx, containers, m)),
+    mapLimit(sandboxes, POD_CONCURRENCY, async (s) => own.set(s.meta.id, await podOwnStats(ctx, s, byPod.get(s.meta.id)!))),
+  ]);
+  return sandboxes.flatMap((s) => {
+    const pod = own.get(s.meta.id);
+    if (!pod) return [];
+    pod.linux!.containers = byPod.get(s.meta.id)!.flatMap((x) => containerStats.get(x.id) ?? []);
+    return [pod];
+  });
 }
 
 export function sandboxesForStats(ctx: StatsContext, f: PodSandboxStatsFilter | undefined): Sandbox[] {

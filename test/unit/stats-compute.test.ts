@@ -220,3 +220,16 @@ describe("cAdvisor metrics", () => {
     assert.equal(new Set(names).size, names.length);
   });
 });
+
+describe("Tasks.Metrics batches", () => {
+  test("at most 8 calls of at least 4 containers, all containers once", async () => {
+    const { batches } = await import("../../src/cri/stats-context.js");
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
+    assert.deepEqual(batches(ids(0)), []);
+    assert.deepEqual(batches(ids(3)), [[0, 1, 2]]);
+    assert.deepEqual(batches(ids(9)).map((b) => b.length), [3, 3, 3]);
+    const many = batches(ids(100));
+    assert.equal(many.length, 8);
+    assert.deepEqual(many.flat(), ids(100));
+  });
+});
