@@ -65,7 +65,11 @@ export class PullProgress {
       }
     } else if (p.event === "complete" || p.event === "already exists") {
       const before = this.inFlight.get(p.name);
-      if (before !== undefined && p.event === "complete" && p.progress > before) this.bytesRead += p.progress - before;
+      // A blob fetched too fast to report "downloading" still counts as read ("complete" only).
+      if (p.event === "complete" && !this.done.has(p.name)) {
+        const read = Math.max(p.progress, p.total) - (before ?? 0);
+        if (read > 0) this.bytesRead += read;
+      }
       this.inFlight.delete(p.name);
       this.done.add(p.name);
     }

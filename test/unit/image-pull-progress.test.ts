@@ -15,6 +15,14 @@ test("bytes are counted from downloading events, once per byte", () => {
   assert.deepEqual(p.snapshot(), { bytesRead: 100, totalBytes: 110, activeDownloads: 0, blobsDone: 2, blobs: 2 });
 });
 
+test("a blob fetched too fast for a downloading event counts when it completes, once", () => {
+  const p = new PullProgress(1000, 0);
+  p.handle(ev("complete", "layer-fast", 0, 300));
+  p.handle(ev("complete", "layer-fast", 300, 300));
+  p.handle(ev("already exists", "layer-present", 50, 50));
+  assert.equal(p.snapshot().bytesRead, 300);
+});
+
 test("events without a blob are ignored", () => {
   const p = new PullProgress(1000, 0);
   p.handle({ event: "Resolving from OCI Registry (x)", name: "", progress: 0, total: 0, hasDescriptor: false });
