@@ -30,6 +30,8 @@ import { getContainerEvents } from "../cri/events-get.js";
 import { StatsService } from "../cri/stats-service.js";
 import { updateRuntimeConfig } from "../cri/runtime-update-config.js";
 import { checkpointContainer } from "../cri/runtime-checkpoint.js";
+// --- streaming (issue 5) ---
+import { StreamingService } from "../streaming/streaming-service.js";
 
 /** What the pod side needs from the container side (no-ops until containers exist). */
 export interface ContainerHooks {
@@ -50,6 +52,8 @@ export interface Services {
   events: ContainerEventHub;
   /** Container and pod stats, cAdvisor-style metrics (issue 6). */
   stats: StatsService;
+  /** The streaming server behind Exec, Attach and PortForward (issue 5). */
+  streaming: StreamingService;
   stop(): Promise<void>;
 }
 
@@ -83,8 +87,11 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   );
   await exits.start();
   let metrics: RunningMetrics | undefined;
+  let streaming: StreamingService | undefined;
   const stop = async () => {
     events.close();
+    // --- streaming (issue 5): sessions dropped (exec processes killed) while containerd is still used ---
+    await streaming?.stop();
     await metrics?.stop();
     await exits.stop();
     await containerService.stop();
@@ -92,11 +99,13 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   // --- metrics endpoint (issue 6): off unless metrics_address is set ---
   try {
     metrics = await startMetrics(deps, metricSources(runtime.sandboxes, containerService.ctx.containers, images.puller));
+    // --- streaming server (issue 5) ---
+    streaming = await StreamingService.start(deps, containerService.ctx, runtime.sandboxes);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { images, runtime, containers, containerService, metrics, events, stats, stop };
+  return { images, runtime, containers, containerService, metrics, events, stats, streaming, stop };
 }
 
 export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
@@ -121,6 +130,8 @@ export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHand
     ...s.stats.handlers(),
     updateRuntimeConfig: updateRuntimeConfig(deps),
     checkpointContainer: checkpointContainer(s.containerService.ctx),
+    // --- streaming (issue 5) ---
+    ...s.streaming.handlers(),
   };
 }
 

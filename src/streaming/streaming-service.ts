@@ -1,0 +1,52 @@
+// The streaming side of crib as the server wires it: the streaming server started with crib
+// (and stopped with it), the sessions behind its URLs, and the Exec, Attach and PortForward
+// RPCs that hand the URLs out.
+import type { CriDeps, RuntimeHandlers } from "../cri/deps.js";
+import type { ContainerContext } from "../cri/container-context.js";
+import type { SandboxStore } from "../store/sandbox-store.js";
+import { exec } from "../cri/streaming-exec.js";
+import { attach } from "../cri/streaming-attach.js";
+import { portForward, readyPodNetwork } from "../cri/streaming-port-forward.js";
+import { StreamingServer } from "./server.js";
+import { serveExec } from "./exec-session.js";
+import { serveAttach } from "./attach-session.js";
+import { streamingTlsKeyPair } from "./tls-cert.js";
+
+export class StreamingService {
+  private constructor(
+    readonly server: StreamingServer,
+    private readonly containers: ContainerContext,
+    private readonly sandboxes: SandboxStore,
+  ) {}
+
+  static async start(deps: CriDeps, containers: ContainerContext, sandboxes: SandboxStore): Promise<StreamingService> {
+    const { config, logger } = deps;
+    const tls = config.enableTlsStreaming ? await streamingTlsKeyPair(config.tlsCertFile, config.tlsKeyFile, config.streamServerAddress) : undefined;
+    const server = await StreamingServer.start({
+      address: config.streamServerAddress,
+      port: config.streamServerPort,
+      tls,
+      idleTimeoutMs: config.streamIdleTimeoutMs,
+      logger,
+      runtime: {
+        exec: (req, io) => serveExec(containers, req, io),
+        attach: (req, io) => serveAttach(containers, req, io),
+        podNetwork: (id) => readyPodNetwork(sandboxes, id),
+      },
+    });
+    logger.info("streaming server", { url: server.baseUrl });
+    return new StreamingService(server, containers, sandboxes);
+  }
+
+  handlers(): Pick<RuntimeHandlers, "exec" | "attach" | "portForward"> {
+    return {
+      exec: exec(this.containers, this.server),
+      attach: attach(this.containers, this.server),
+      portForward: portForward(this.sandboxes, this.server),
+    };
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+}

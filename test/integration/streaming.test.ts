@@ -1,0 +1,349 @@
+// Exec, Attach and PortForward end to end: crib in-process on the harness's containerd,
+// busybox pods, and crib's own SPDY and WebSocket clients doing what client-go (kubectl,
+// crictl) does with the URLs. Asserted is what the client sees (output, exit code, errors)
+// and that nothing is left behind (exec processes, FIFOs, forwarders).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { status as Code } from "@grpc/grpc-js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { ContainerState, type ContainerConfigSchema, type PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
+import { codeOfCall } from "../client/cri-client.js";
+import {
+  dialPortForward,
+  openSpdyRemoteCommand,
+  readAll,
+  roundTrip,
+  runSpdyRemoteCommand,
+  runWebSocketRemoteCommand,
+} from "../client/streaming-client.js";
+import { SpdyUpgradeError } from "../../src/streaming/spdy/client.js";
+import { dialSpdy } from "../../src/streaming/spdy/client.js";
+import { dialSpdyOverWebSocket, dialPortForwardChannels } from "../../src/streaming/websocket/client.js";
+import { SUPPORTED_STREAM_PROTOCOLS } from "../../src/streaming/remotecommand/constants.js";
+import { readAll as readChannel } from "../client/streaming-client.js";
+import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
+
+type ContainerInit = MessageInitShape<typeof ContainerConfigSchema>;
+type PodInit = MessageInitShape<typeof PodSandboxConfigSchema>;
+
+function readBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  stream.on("data", (c: Buffer) => chunks.push(c));
+  return new Promise((resolve) => {
+    stream.once("end", () => resolve(Buffer.concat(chunks)));
+    stream.once("close", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("streaming", () => {
+  let t: TestCrib;
+  let busybox: string;
+  let logRoot: string;
+  let seq = 0;
+
+  before(async () => {
+    t = await startTestCrib({ restrictOOMScoreAdj: true });
+    busybox = t.harness.images.busybox;
+    logRoot = join(t.harness.scratchDir, `${t.config.namespace}-logs`);
+    mkdirSync(logRoot, { recursive: true });
+    await t.client.image.pullImage({ image: { image: busybox } });
+  });
+  after(async () => {
+    for (const p of (await t.client.runtime.listPodSandbox({})).items) await t.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    await t.stop();
+  });
+
+  function podConfig(extra: Partial<PodInit> = {}): PodInit {
+    seq++;
+    return {
+      metadata: { name: `pod-${seq}`, uid: `uid-${seq}-${process.pid}`, namespace: "default", attempt: 0 },
+      hostname: `pod-${seq}`,
+      logDirectory: join(logRoot, `pod-${seq}`),
+      linux: { cgroupParent: `/crib-stream-test/pod-${seq}` },
+      ...extra,
+    } as PodInit;
+  }
+
+  async function runPod(extra: Partial<PodInit> = {}) {
+    const config = podConfig(extra);
+    const { podSandboxId } = await t.client.runtime.runPodSandbox({ config });
+    return { id: podSandboxId, config };
+  }
+
+  async function startContainer(pod: { id: string; config: PodInit }, name: string, extra: Partial<ContainerInit> = {}): Promise<string> {
+    const config = { metadata: { name, attempt: 0 }, image: { image: busybox }, logPath: `${name}/0.log`, command: ["sleep", "3600"], ...extra } as ContainerInit;
+    const { containerId } = await t.client.runtime.createContainer({ podSandboxId: pod.id, config, sandboxConfig: pod.config });
+    await t.client.runtime.startContainer({ containerId });
+    return containerId;
+  }
+
+  async function execUrl(containerId: string, cmd: string[], o: { stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean } = {}) {
+    const tty = o.tty ?? false;
+    const r = await t.client.runtime.exec({ containerId, cmd, stdin: o.stdin ?? false, stdout: o.stdout ?? true, stderr: o.stderr ?? !tty, tty });
+    return r.url;
+  }
+
+  /** Exec processes containerd still has for the container (none once a session is over). */
+  async function execProcesses(containerId: string): Promise<string[]> {
+    const r = await t.containerd.tasks.listPids({ containerId });
+    return r.processes.map((p) => String(p.pid));
+  }
+
+  /** FIFOs left in the container's io dir besides its own stdio. */
+  function execFifos(containerId: string): string[] {
+    const dirs = [t.config.stateDir, t.config.rootDir].map((d) => join(d, "containers", containerId, "io"));
+    const all = dirs.filter(existsSync).flatMap((d) => readdirSync(d));
+    return all.filter((f) => !f.startsWith(containerId));
+  }
+
+  let shared: { id: string; config: PodInit };
+  let sleeper: string;
+  before(async () => {
+    shared = await runPod();
+    sleeper = await startContainer(shared, "sleeper");
+  });
+
+  describe("exec", () => {
+    it("returns an absolute URL on the streaming server", async () => {
+      const url = await execUrl(sleeper, ["true"]);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]{22,}$/);
+    });
+
+    it("keeps stdout and stderr apart and reports the exit code (SPDY v4)", async () => {
+      const url = await execUrl(sleeper, ["sh", "-c", "echo out; echo err >&2; exit 3"]);
+      const r = await runSpdyRemoteCommand(url, { stdout: true, stderr: true });
+      assert.equal(r.protocol, "v4.channel.k8s.io");
+      assert.equal(r.stdout, "out\n");
+      assert.equal(r.stderr, "err\n");
+      assert.equal(r.exitCode, 3);
+    });
+
+    it("reports success as exit code 0 and runs with the container's process defaults", async () => {
+      const url = await execUrl(sleeper, ["sh", "-c", "echo $HOSTNAME; pwd; id -u"]);
+      const r = await runSpdyRemoteCommand(url, { stdout: true, stderr: true });
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.stdout, `${shared.config.hostname}\n/\n0\n`);
+      assert.equal(r.stderr, "");
+    });
+
+    it("pipes stdin through cat and closes it at EOF", async () => {
+      const url = await execUrl(sleeper, ["cat"], { stdin: true });
+      const r = await runSpdyRemoteCommand(url, { stdin: true, stdout: true, stderr: true, input: "line one\nline two\n" });
+      assert.equal(r.stdout, "line one\nline two\n");
+      assert.equal(r.exitCode, 0);
+    });
+
+    it("allocates a terminal and applies resize events (stty size)", async () => {
+      const url = await execUrl(sleeper, ["sh"], { stdin: true, tty: true });
+      const { session, streams } = await openSpdyRemoteCommand(url, { stdin: true, tty: true });
+      const out = readAll(streams.stdout);
+      streams.resize!.write(JSON.stringify({ Width: 123, Height: 45 }));
+      await sleep(300);
+      streams.stdin!.write("stty size; tty; exit 7\n");
+      const [stdout, errorText] = await Promise.all([out, out.then(() => readAll(streams.error))]);
+      await session.connection.close();
+      assert.match(stdout, /45 123\r\n/);
+      assert.match(stdout, /\/dev\/pts\/\d+\r\n/);
+      assert.match(errorText, /"ExitCode".*"7"|"message":"7"/);
+    });
+
+    it("speaks the older SPDY protocols (v2: no status JSON, no resize)", async () => {
+      const ok = await runSpdyRemoteCommand(await execUrl(sleeper, ["echo", "v2"]), { protocols: ["v2.channel.k8s.io"] });
+      assert.equal(ok.protocol, "v2.channel.k8s.io");
+      assert.equal(ok.stdout, "v2\n");
+      assert.equal(ok.exitCode, 0);
+    });
+
+    it("runs over WebSocket v5 and v4 (crictl --transport websocket)", async () => {
+      const v5 = await runWebSocketRemoteCommand(await execUrl(sleeper, ["sh", "-c", "cat; echo err >&2; exit 2"], { stdin: true }), {
+        stdin: true,
+        input: "via websocket\n",
+      });
+      assert.equal(v5.protocol, "v5.channel.k8s.io");
+      assert.equal(v5.stdout, "via websocket\n");
+      assert.equal(v5.stderr, "err\n");
+      assert.equal(v5.exitCode, 2);
+      const v4 = await runWebSocketRemoteCommand(await execUrl(sleeper, ["echo", "v4"]), { protocols: ["v4.channel.k8s.io"] });
+      assert.equal(v4.protocol, "v4.channel.k8s.io");
+      assert.equal(v4.stdout, "v4\n");
+      assert.equal(v4.exitCode, 0);
+    });
+
+    it("deletes the exec process and its FIFOs afterwards", async () => {
+      await runSpdyRemoteCommand(await execUrl(sleeper, ["true"]), {});
+      await waitFor("exec processes to go", async () => ((await execProcesses(sleeper)).length === 1 ? true : undefined));
+      assert.deepEqual(execFifos(sleeper), []);
+    });
+
+    it("kills the process when the client goes away", async () => {
+      const url = await execUrl(sleeper, ["sleep", "1000"]);
+      const { session } = await openSpdyRemoteCommand(url, {});
+      await waitFor("the exec process", async () => ((await execProcesses(sleeper)).length === 2 ? true : undefined));
+      session.connection.destroy();
+      await waitFor("the exec process to be killed", async () => ((await execProcesses(sleeper)).length === 1 ? true : undefined));
+      await waitFor("the FIFOs to go", () => (execFifos(sleeper).length === 0 ? true : undefined));
+    });
+
+    it("runs 50 concurrent sessions, each with its own output and exit code", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const url = await execUrl(sleeper, ["sh", "-c", `echo session-${i}; exit ${i % 7}`]);
+          return runSpdyRemoteCommand(url, {});
+        }),
+      );
+      results.forEach((r, i) => {
+        assert.equal(r.stdout, `session-${i}\n`);
+        assert.equal(r.exitCode, i % 7);
+      });
+      await waitFor("exec processes to go", async () => ((await execProcesses(sleeper)).length === 1 ? true : undefined));
+    });
+
+    it("validates the request", async () => {
+      const base = { containerId: sleeper, cmd: ["true"], stdin: false, stdout: true, stderr: true, tty: false };
+      assert.equal(await codeOfCall(t.client.runtime.exec({ ...base, cmd: [] })), Code.INVALID_ARGUMENT);
+      assert.equal(await codeOfCall(t.client.runtime.exec({ ...base, stdout: false, stderr: false })), Code.INVALID_ARGUMENT);
+      assert.equal(await codeOfCall(t.client.runtime.exec({ ...base, tty: true })), Code.INVALID_ARGUMENT, "tty with stderr");
+      assert.equal(await codeOfCall(t.client.runtime.exec({ ...base, containerId: "" })), Code.INVALID_ARGUMENT);
+      assert.equal(await codeOfCall(t.client.runtime.exec({ ...base, containerId: "nonexistent" })), Code.NOT_FOUND);
+      const pod = await runPod();
+      const exited = await startContainer(pod, "exited", { command: ["true"] });
+      await waitFor("the container to exit", async () => {
+        const s = await t.client.runtime.containerStatus({ containerId: exited });
+        return s.status!.state === ContainerState.CONTAINER_EXITED ? true : undefined;
+      });
+      assert.equal(await codeOfCall(t.client.runtime.exec({ ...base, containerId: exited })), Code.FAILED_PRECONDITION);
+    });
+  });
+
+  describe("port-forward", () => {
+    const HTTPD = (port: number) => ["sh", "-c", `mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p ${port} -h /www`];
+    const GET = "GET /index.html HTTP/1.0\r\n\r\n";
+    let web: { id: string; config: PodInit };
+
+    before(async () => {
+      web = await runPod();
+      await startContainer(web, "httpd", { command: HTTPD(8080) });
+    });
+
+    async function pfUrl(podSandboxId: string, port: number[] = []) {
+      return (await t.client.runtime.portForward({ podSandboxId, port })).url;
+    }
+
+    /** Retries until the server in the pod answers (httpd starts asynchronously). */
+    async function getThrough(podSandboxId: string, port: number): Promise<string> {
+      return waitFor("the pod's web server", async () => {
+        const pf = await dialPortForward(await pfUrl(podSandboxId));
+        try {
+          const { data, error } = await pf.connect(port);
+          const answer = await roundTrip(data, GET);
+          return (await error) === "" && answer.includes("hello-from-pod") ? answer : undefined;
+        } finally {
+          await pf.close();
+        }
+      });
+    }
+
+    it("forwards to a server in the pod's network namespace (SPDY)", async () => {
+      const answer = await getThrough(web.id, 8080);
+      assert.match(answer, /^HTTP\/1\.[01] 200 OK/);
+    });
+
+    it("keeps connections apart: a closed port gets its error, the others keep working", async () => {
+      await getThrough(web.id, 8080);
+      const pf = await dialPortForward(await pfUrl(web.id));
+      try {
+        const first = await pf.connect(8080);
+        const refused = await pf.connect(81);
+        const second = await pf.connect(8080);
+        const refusedData = readChannel(refused.data);
+        assert.match(await refused.error, /^error forwarding port 81 to pod [0-9a-f]{64}, uid : .*Connection refused/);
+        assert.equal(await refusedData, "");
+        const [a, b] = await Promise.all([roundTrip(first.data, GET), roundTrip(second.data, GET)]);
+        assert.match(a, /hello-from-pod/);
+        assert.match(b, /hello-from-pod/);
+        assert.equal(await first.error, "");
+        assert.equal(await second.error, "");
+      } finally {
+        await pf.close();
+      }
+    });
+
+    it("forwards over SPDY tunnelled in WebSocket and over WebSocket channels", async () => {
+      await getThrough(web.id, 8080);
+      const tunnel = await dialPortForward(await pfUrl(web.id), (u) => dialSpdyOverWebSocket(u));
+      try {
+        const { data, error } = await tunnel.connect(8080);
+        assert.match(await roundTrip(data, GET), /hello-from-pod/);
+        assert.equal(await error, "");
+      } finally {
+        await tunnel.close();
+      }
+      const channels = await dialPortForwardChannels(await pfUrl(web.id, [8080]), 1);
+      const data = readBytes(channels.channel(0));
+      const error = readBytes(channels.channel(1));
+      channels.channel(0).write(GET);
+      const answer = await data;
+      const port8080 = Buffer.from([0x90, 0x1f]);
+      assert.deepEqual(answer.subarray(0, 2), port8080, "the port prefix (8080, little-endian)");
+      assert.match(answer.subarray(2).toString(), /hello-from-pod/);
+      assert.deepEqual(await error, port8080, "nothing on the error channel but the port prefix");
+    });
+
+    it("forwards for host-network pods from the host's namespace", async () => {
+      const port = 20000 + (process.pid % 20000);
+      const host = await runPod({ hostname: "", linux: { securityContext: { namespaceOptions: { network: 2 } } } } as Partial<PodInit>);
+      await startContainer(host, "httpd", { command: HTTPD(port) });
+      assert.match(await getThrough(host.id, port), /hello-from-pod/);
+      await t.client.runtime.stopPodSandbox({ podSandboxId: host.id });
+    });
+
+    it("validates the request: pod known and ready, ports in range", async () => {
+      assert.equal(await codeOfCall(t.client.runtime.portForward({ podSandboxId: "" })), Code.INVALID_ARGUMENT);
+      assert.equal(await codeOfCall(t.client.runtime.portForward({ podSandboxId: "nonexistent" })), Code.NOT_FOUND);
+      assert.equal(await codeOfCall(t.client.runtime.portForward({ podSandboxId: web.id, port: [70000] })), Code.INVALID_ARGUMENT);
+      const stopped = await runPod();
+      await t.client.runtime.stopPodSandbox({ podSandboxId: stopped.id });
+      assert.equal(await codeOfCall(t.client.runtime.portForward({ podSandboxId: stopped.id })), Code.FAILED_PRECONDITION);
+    });
+  });
+
+  describe("tokens", () => {
+    it("are good once: a reused token gets 404 and nothing runs", async () => {
+      const url = await execUrl(sleeper, ["sh", "-c", "echo ran >> /tmp/token-runs"]);
+      await runSpdyRemoteCommand(url, {});
+      await assert.rejects(dialSpdy(url, { protocols: SUPPORTED_STREAM_PROTOCOLS }), (e: unknown) => e instanceof SpdyUpgradeError && e.status === 404);
+      const count = await runSpdyRemoteCommand(await execUrl(sleeper, ["cat", "/tmp/token-runs"]), {});
+      assert.equal(count.stdout, "ran\n");
+    });
+
+    it("unknown tokens and paths get 404, the kind must match the URL", async () => {
+      const url = new URL(await execUrl(sleeper, ["true"]));
+      const wrongKind = `${url.origin}/attach/${url.pathname.split("/")[2]}`;
+      await assert.rejects(dialSpdy(wrongKind, { protocols: SUPPORTED_STREAM_PROTOCOLS }), (e: unknown) => e instanceof SpdyUpgradeError && e.status === 404);
+      await assert.rejects(dialSpdy(`${url.origin}/exec/nope`, { protocols: SUPPORTED_STREAM_PROTOCOLS }), (e: unknown) => e instanceof SpdyUpgradeError && e.status === 404);
+      const plain = await fetch(`${url.origin}/other`);
+      assert.equal(plain.status, 404);
+    });
+
+    it("expire after a minute", async (ctx) => {
+      ctx.mock.timers.enable({ apis: ["Date"], now: Date.now() });
+      const url = await execUrl(sleeper, ["true"]);
+      ctx.mock.timers.tick(61_000);
+      await assert.rejects(dialSpdy(url, { protocols: SUPPORTED_STREAM_PROTOCOLS }), (e: unknown) => e instanceof SpdyUpgradeError && e.status === 404);
+    });
+  });
+});
