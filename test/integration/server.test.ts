@@ -28,6 +28,7 @@ describe("CRI server", () => {
     assert.equal(v.runtimeName, "containerd");
     assert.equal(v.runtimeApiVersion, "v1");
     assert.ok(v.runtimeVersion.startsWith(t.harness.containerd.version), `${v.runtimeVersion} vs ${t.harness.containerd.version}`);
+    assert.match(v.runtimeVersion, /[+.]crib-\d+\.\d+\.\d+$/);
   });
 
   it("Status: runtime and network ready with the harness's CNI config", async () => {

@@ -25,3 +25,9 @@ test("capabilities are detected from Introspection.Plugins", () => {
   const failed = capabilitiesFromPlugins([{ type: "io.containerd.grpc.v1", id: "cri", initErr: { code: 2 } }], "1.6.20", "x");
   assert.equal(failed.criPluginLoaded, false);
 });
+
+test("Version carries crib's version as semver build metadata", async () => {
+  const { withCribVersion, CRIB_VERSION } = await import("../../src/cri/runtime-version.js");
+  assert.equal(withCribVersion("2.1.9+unknown"), `2.1.9+unknown.crib-${CRIB_VERSION}`);
+  assert.equal(withCribVersion("1.7.24"), `1.7.24+crib-${CRIB_VERSION}`);
+});
