@@ -4,7 +4,7 @@
 // and that nothing is left behind (exec processes, FIFOs, forwarders).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -34,6 +34,26 @@ function readBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return new Promise((resolve) => {
     stream.once("end", () => resolve(Buffer.concat(chunks)));
     stream.once("close", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** Reads a stream until what arrived satisfies `done` (or the stream ends); leaves it flowing. */
+function readUntil(stream: NodeJS.ReadableStream, done: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  let text = "";
+  return new Promise((resolve, reject) => {
+    const finish = () => {
+      clearTimeout(timer);
+      stream.off("data", onData);
+      stream.resume();
+      resolve(text);
+    };
+    const onData = (c: Buffer) => {
+      text += c.toString();
+      if (done(text)) finish();
+    };
+    const timer = setTimeout(() => reject(new Error(`timed out reading; got ${JSON.stringify(text)}`)), timeoutMs);
+    stream.on("data", onData);
+    stream.once("end", finish);
   });
 }
 
@@ -226,6 +246,93 @@ describe("streaming", () => {
         return s.status!.state === ContainerState.CONTAINER_EXITED ? true : undefined;
       });
       assert.equal(await codeOfCall(t.client.runtime.exec({ ...base, containerId: exited })), Code.FAILED_PRECONDITION);
+    });
+  });
+
+  describe("attach", () => {
+    async function attachUrl(containerId: string, o: { stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean } = {}) {
+      const tty = o.tty ?? false;
+      const r = await t.client.runtime.attach({ containerId, stdin: o.stdin ?? false, stdout: o.stdout ?? true, stderr: o.stderr ?? !tty, tty });
+      return r.url;
+    }
+
+    it("joins a running container's output; the CRI log keeps every line; detaching leaves it running", async () => {
+      const pod = await runPod();
+      const id = await startContainer(pod, "counter", { command: ["sh", "-c", "i=0; while true; do echo $i; echo e$i >&2; i=$((i+1)); sleep 0.1; done"] });
+      const { session, streams } = await openSpdyRemoteCommand(await attachUrl(id), { stdout: true, stderr: true });
+      const out = await readUntil(streams.stdout!, (s) => s.split("\n").length > 6);
+      const err = await readUntil(streams.stderr!, (s) => s.split("\n").length > 3);
+      session.connection.destroy();
+      const seen = out.split("\n").filter((l) => l !== "").map(Number);
+      seen.forEach((n, i) => i > 0 && assert.equal(n, seen[i - 1]! + 1, `consecutive numbers in ${out}`));
+      assert.match(err, /^e\d+\n/);
+      // Still running after the client left, and the log has every line, the attached ones included.
+      await sleep(500);
+      const st = (await t.client.runtime.containerStatus({ containerId: id })).status!;
+      assert.equal(st.state, ContainerState.CONTAINER_RUNNING);
+      const logged = readFileSync(st.logPath, "utf8")
+        .split("\n")
+        .filter((l) => / stdout F /.test(l))
+        .map((l) => Number(l.split(" F ")[1]));
+      assert.ok(logged.length > seen[seen.length - 1]! + 2, "output after the detach is logged too");
+      logged.forEach((n, i) => assert.equal(n, i, "every line in the log, in order"));
+    });
+
+    it("feeds stdin; stdin_once closes the container's stdin when the client's ends, and the session ends with the container", async () => {
+      const pod = await runPod();
+      const id = await startContainer(pod, "reader", {
+        stdin: true,
+        stdinOnce: true,
+        command: ["sh", "-c", "while read l; do echo got:$l; done; echo eof"],
+      });
+      const r = await runSpdyRemoteCommand(await attachUrl(id, { stdin: true }), { stdin: true, stdout: true, stderr: true, input: "one\ntwo\n" });
+      assert.equal(r.stdout, "got:one\ngot:two\neof\n");
+      assert.equal(r.exitCode, 0, "Success status");
+      await waitFor("the container to exit", async () => {
+        const s = await t.client.runtime.containerStatus({ containerId: id });
+        return s.status!.state === ContainerState.CONTAINER_EXITED ? true : undefined;
+      });
+    });
+
+    it("keeps the container's stdin open across clients without stdin_once", async () => {
+      const pod = await runPod();
+      const id = await startContainer(pod, "shared-stdin", { stdin: true, command: ["sh", "-c", "while read l; do echo got:$l; done"] });
+      for (const word of ["first", "second"]) {
+        const { session, streams } = await openSpdyRemoteCommand(await attachUrl(id, { stdin: true }), { stdin: true, stdout: true, stderr: true });
+        streams.stdin!.write(`${word}\n`);
+        assert.match(await readUntil(streams.stdout!, (s) => s.includes(`got:${word}`)), new RegExp(`got:${word}`));
+        streams.stdin!.end(); // detaches
+        await session.connection.close();
+      }
+      const st = (await t.client.runtime.containerStatus({ containerId: id })).status!;
+      assert.equal(st.state, ContainerState.CONTAINER_RUNNING);
+    });
+
+    it("attaches to a tty container with resize, and over WebSocket", async () => {
+      const pod = await runPod();
+      const id = await startContainer(pod, "tty", { stdin: true, tty: true, command: ["sh"] });
+      const { session, streams } = await openSpdyRemoteCommand(await attachUrl(id, { stdin: true, tty: true }), { stdin: true, tty: true });
+      streams.resize!.write(JSON.stringify({ Width: 99, Height: 33 }));
+      await sleep(300);
+      streams.stdin!.write("stty size\n");
+      assert.match(await readUntil(streams.stdout!, (s) => /33 99/.test(s)), /33 99\r\n/);
+      await session.connection.close();
+
+      const ws = await runWebSocketRemoteCommand(await attachUrl(id, { stdin: true, tty: true }), {
+        stdin: true,
+        tty: true,
+        input: "echo via-ws; exit\n",
+        keepStdinOpen: true, // with a tty, the end of the client's stdin would detach it at once
+      });
+      assert.match(ws.stdout, /via-ws/);
+      assert.equal(ws.exitCode, 0);
+    });
+
+    it("validates the request", async () => {
+      const base = { containerId: sleeper, stdin: false, stdout: true, stderr: true, tty: false };
+      assert.equal(await codeOfCall(t.client.runtime.attach({ ...base, stdout: false, stderr: false })), Code.INVALID_ARGUMENT);
+      assert.equal(await codeOfCall(t.client.runtime.attach({ ...base, tty: true })), Code.INVALID_ARGUMENT);
+      assert.equal(await codeOfCall(t.client.runtime.attach({ ...base, containerId: "nonexistent" })), Code.NOT_FOUND);
     });
   });
 
