@@ -36,6 +36,7 @@ export function readAll(stream: Readable | undefined): Promise<string> {
   if (!stream) return Promise.resolve("");
   const chunks: Buffer[] = [];
   stream.on("data", (c: Buffer) => chunks.push(c));
+  stream.resume(); // a stream paused on purpose does not flow again by itself
   return new Promise((resolve) => {
     const done = () => resolve(Buffer.concat(chunks).toString("utf8"));
     stream.once("end", done);

@@ -37,6 +37,23 @@ function readBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
   });
 }
 
+/** crib's forwarder processes (socat, possibly still as nsenter) still alive. */
+function forwarderChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && (comm === "socat" || comm === "nsenter")) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 /** Reads a stream until what arrived satisfies `done` (or the stream ends); leaves it flowing. */
 function readUntil(stream: NodeJS.ReadableStream, done: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
   let text = "";
@@ -216,6 +233,22 @@ describe("streaming", () => {
       session.connection.destroy();
       await waitFor("the exec process to be killed", async () => ((await execProcesses(sleeper)).length === 1 ? true : undefined));
       await waitFor("the FIFOs to go", () => (execFifos(sleeper).length === 0 ? true : undefined));
+    });
+
+    it("holds the process back while the client does not read, and loses nothing", async () => {
+      const cmd = ["sh", "-c", "seq 1 300000; touch /tmp/bp-done"];
+      const { session, streams } = await openSpdyRemoteCommand(await execUrl(sleeper, cmd), {});
+      streams.stdout!.pause();
+      await sleep(1500);
+      const check = await runSpdyRemoteCommand(await execUrl(sleeper, ["test", "-e", "/tmp/bp-done"]), {});
+      assert.equal(check.exitCode, 1, "the process is blocked on its output (~2 MB) while nobody reads");
+      const out = await readAll(streams.stdout);
+      const status = await readAll(streams.error);
+      await session.connection.close();
+      const lines = out.split("\n");
+      assert.equal(lines.length, 300001);
+      assert.equal(lines[299999], "300000");
+      assert.match(status, /"status":"Success"/);
     });
 
     it("runs 50 concurrent sessions, each with its own output and exit code", async () => {
@@ -416,6 +449,17 @@ describe("streaming", () => {
       await startContainer(host, "httpd", { command: HTTPD(port) });
       assert.match(await getThrough(host.id, port), /hello-from-pod/);
       await t.client.runtime.stopPodSandbox({ podSandboxId: host.id });
+    });
+
+    it("reaps every forwarder, and kills them when the client goes away", async () => {
+      await getThrough(web.id, 8080);
+      await waitFor("finished forwarders to be reaped", () => (forwarderChildren().length === 0 ? true : undefined));
+      const pf = await dialPortForward(await pfUrl(web.id));
+      const open = await Promise.all([pf.connect(8080), pf.connect(8080)]);
+      open.forEach((c) => c.data.write("GET /index.html HTTP/1.0\r\n")); // an unfinished request keeps them busy
+      await waitFor("two forwarders", () => (forwarderChildren().length === 2 ? true : undefined));
+      pf.session.connection.destroy();
+      await waitFor("the forwarders to be killed", () => (forwarderChildren().length === 0 ? true : undefined));
     });
 
     it("validates the request: pod known and ready, ports in range", async () => {
