@@ -24,6 +24,43 @@ import { dialSpdyOverWebSocket, dialPortForwardChannels } from "../../src/stream
 import { SUPPORTED_STREAM_PROTOCOLS } from "../../src/streaming/remotecommand/constants.js";
 import { readAll as readChannel } from "../client/streaming-client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
+import { startFakeApiServer } from "./helpers/fake-apiserver.js";
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import net from "node:net";
+
+/** A real kubectl (client-go), when this machine has one. */
+const KUBECTL = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0 ? "kubectl" : undefined;
+
+interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCommand(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...opts.env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stdin.end(opts.input ?? "");
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 type ContainerInit = MessageInitShape<typeof ContainerConfigSchema>;
 type PodInit = MessageInitShape<typeof PodSandboxConfigSchema>;
@@ -469,6 +506,71 @@ describe("streaming", () => {
       const stopped = await runPod();
       await t.client.runtime.stopPodSandbox({ podSandboxId: stopped.id });
       assert.equal(await codeOfCall(t.client.runtime.portForward({ podSandboxId: stopped.id })), Code.FAILED_PRECONDITION);
+    });
+  });
+
+  describe("real kubectl (client-go) through a proxying API server", { skip: KUBECTL ? false : "kubectl is not installed" }, () => {
+    let kubeconfig: string;
+    let api: Awaited<ReturnType<typeof startFakeApiServer>>;
+    before(async () => {
+      const pod = await runPod();
+      const main = await startContainer(pod, "main", {
+        command: ["sh", "-c", "mkdir -p /www && echo hello-kubectl > /www/index.html && httpd -p 8080 -h /www; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"],
+      });
+      const reader = await startContainer(pod, "reader", { stdin: true, stdinOnce: true, command: ["sh", "-c", "while read l; do echo got:$l; done; echo eof"] });
+      api = await startFakeApiServer(t.client, { name: "web", namespace: "default", podSandboxId: pod.id, containers: { main, reader } });
+      kubeconfig = join(t.harness.scratchDir, `${t.config.namespace}-kubeconfig`);
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${api.url}"}}]\nusers: [{name: u, user: {}}]\n` +
+          `contexts: [{name: c, context: {cluster: c, user: u, namespace: default}}]\ncurrent-context: c\n`,
+      );
+    });
+    after(() => api?.close());
+
+    const kubectl = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) =>
+      runCommand(KUBECTL!, ["--kubeconfig", kubeconfig, ...args], opts);
+
+    // kubectl 1.31+ speaks WebSocket (v5; SPDY tunnelled in WebSocket for port-forward) unless told otherwise.
+    const transports: Array<[string, NodeJS.ProcessEnv]> = [
+      ["default transport", {}],
+      ["SPDY", { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "false", KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" }],
+    ];
+    for (const [name, env] of transports) {
+      it(`exec, attach and port-forward work (${name})`, async () => {
+        const firstUpgrade = api.upgrades.length;
+        const exec = await kubectl(["exec", "web", "-c", "main", "--", "sh", "-c", "echo out; echo err >&2; exit 3"], { env });
+        assert.equal(exec.stdout, "out\n");
+        assert.match(exec.stderr, /^err\n/);
+        assert.equal(exec.code, 3, exec.stderr);
+        const piped = await kubectl(["exec", "-i", "web", "-c", "main", "--", "cat"], { env, input: "piped\n" });
+        assert.deepEqual([piped.stdout, piped.code], ["piped\n", 0]);
+        const attached = await kubectl(["attach", "web", "-c", "main"], { env, timeoutMs: 1500 });
+        assert.match(attached.stdout, /tick \d+\ntick \d+\n/);
+
+        const port = await freePort();
+        const pf = spawn(KUBECTL!, ["--kubeconfig", kubeconfig, "port-forward", "web", `${port}:8080`], { stdio: "ignore", env: { ...process.env, ...env } });
+        try {
+          const body = await waitFor("kubectl port-forward", () =>
+            fetch(`http://127.0.0.1:${port}/index.html`).then(
+              (r) => r.text(),
+              () => undefined,
+            ),
+          );
+          assert.equal(body, "hello-kubectl\n");
+          assert.equal(await (await fetch(`http://127.0.0.1:${port}/index.html`)).text(), "hello-kubectl\n");
+        } finally {
+          pf.kill();
+        }
+        const used = api.upgrades.slice(firstUpgrade);
+        if (env.KUBECTL_REMOTE_COMMAND_WEBSOCKETS === "false") assert.ok(used.every((u) => / SPDY\/3\.1 /.test(u)), used.join("; "));
+      });
+    }
+
+    it("attach -i to a stdin_once container: input in, EOF closes its stdin", async () => {
+      const r = await kubectl(["attach", "-i", "web", "-c", "reader"], { input: "a\nb\n" });
+      assert.match(r.stdout, /got:a\ngot:b\neof\n/);
+      assert.equal(r.code, 0);
     });
   });
 
