@@ -29,8 +29,6 @@ export interface RemoteCommandIO {
    * them), the status on the error stream, then the connection closed.
    */
   finish(status: Status): Promise<void>;
-  /** Drops the connection at once (crib stopping). */
-  abort(): void;
 }
 
 /** Resolves once a writable has flushed everything and ended, or can no longer. */

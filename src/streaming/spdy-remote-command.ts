@@ -103,6 +103,5 @@ function remoteCommandIO(conn: SpdyConnection, protocol: string, streams: Map<st
       })();
       return finishing;
     },
-    abort: () => conn.destroy(),
   };
 }

@@ -55,9 +55,5 @@ export function websocketRemoteCommandIO(ws: WebSocket, protocol: string, opts: 
       })();
       return finishing;
     },
-    abort: () => {
-      idle.stop();
-      ws.terminate();
-    },
   };
 }

@@ -68,9 +68,9 @@ describe("streaming request rules", () => {
   it("runs the forwarder in the pod's netns, or in crib's for host-network pods", () => {
     assert.deepEqual(forwarderCommand({ sandboxId: "p", netnsPath: "/var/run/netns/cni-1" }, 8080), {
       command: "nsenter",
-      args: ["--net=/var/run/netns/cni-1", "socat", "-t", "1", "-", "TCP4:localhost:8080"],
+      args: ["--net=/var/run/netns/cni-1", "socat", "-b", "131072", "-t", "1", "-", "TCP4:localhost:8080"],
     });
-    assert.deepEqual(forwarderCommand({ sandboxId: "p", netnsPath: "" }, 22), { command: "socat", args: ["-t", "1", "-", "TCP4:localhost:22"] });
+    assert.deepEqual(forwarderCommand({ sandboxId: "p", netnsPath: "" }, 22), { command: "socat", args: ["-b", "131072", "-t", "1", "-", "TCP4:localhost:22"] });
   });
 
   it("reports what socat or nsenter said", () => {
