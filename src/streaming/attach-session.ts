@@ -104,6 +104,10 @@ async function attachToContainer(ctx: ContainerContext, req: AttachSessionReques
     clientStdin.once("close", onEnd);
     clientStdin.on("error", onEnd);
     clientStdin.pipe(containerStdin, { end: false });
+  } else {
+    // No stdin to feed (or stdin_once already closed it): what the client sends is dropped,
+    // so that it cannot back up the connection.
+    io.stdin?.resume();
   }
   try {
     await Promise.race([stdio.done, io.closed, detached]);

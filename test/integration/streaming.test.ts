@@ -257,6 +257,14 @@ describe("streaming", () => {
       assert.equal(v4.exitCode, 0);
     });
 
+    it("reports a command that cannot start as an internal error, leaving nothing behind", async () => {
+      const r = await runSpdyRemoteCommand(await execUrl(sleeper, ["/no/such/binary"]), {});
+      assert.equal(r.exitCode, undefined);
+      assert.match(r.error ?? "", /^Internal error occurred: error executing command in container: failed to exec in container: failed to start exec .*no such file/i);
+      await waitFor("exec processes to go", async () => ((await execProcesses(sleeper)).length === 1 ? true : undefined));
+      assert.deepEqual(execFifos(sleeper), []);
+    });
+
     it("deletes the exec process and its FIFOs afterwards", async () => {
       await runSpdyRemoteCommand(await execUrl(sleeper, ["true"]), {});
       await waitFor("exec processes to go", async () => ((await execProcesses(sleeper)).length === 1 ? true : undefined));
