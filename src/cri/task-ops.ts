@@ -4,6 +4,7 @@ import type { Containerd } from "../containerd/client.js";
 import { isNotFound, wrap } from "../errors.js";
 
 const SIGKILL = 9;
+const RESEND_MS = 100;
 
 /** Kills and waits for a task's init process: signal, then SIGKILL after graceMs. */
 export async function stopTask(cd: Containerd, id: string, signal: number, graceMs: number): Promise<void> {
@@ -18,7 +19,15 @@ export async function stopTask(cd: Containerd, id: string, signal: number, grace
     throw wrap(e, `failed to stop task ${id}`);
   }
   if (signal !== SIGKILL) {
-    const exited = await Promise.race([wait.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    // A process that has not installed its handler yet (a pause stopped right after its
+    // start, as PID 1 of its namespace) drops the signal: repeat it until the grace ends.
+    let done = false;
+    const exitedPromise = wait.then(() => (done = true));
+    const resend = setInterval(() => {
+      if (!done) cd.tasks.kill({ containerId: id, signal, all: false }).catch(() => undefined);
+    }, RESEND_MS);
+    const exited = await Promise.race([exitedPromise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    clearInterval(resend);
     if (exited) return;
     try {
       await cd.tasks.kill({ containerId: id, signal: SIGKILL, all: true });
