@@ -1,6 +1,6 @@
 // One exec over the streaming server, as containerd's CRI runs it (execInternal behind the
 // kubelet streaming library's ServeExec): the container's own process spec with the
-// requested argv (and a pty for tty), stdio through FIFOs in the container's io dir, resize
+// requested argv (and a pty for tty), stdio through FIFOs (made ahead, see exec-fifo-pool), resize
 // events to Tasks.ResizePty, client stdin EOF to Tasks.CloseIO, and once the process exited
 // and its output drained, the v4 error stream's Status with the exit code. The exec process
 // and its FIFOs are always deleted. A client that goes away does not leave the process
@@ -9,10 +9,11 @@ import { randomBytes } from "node:crypto";
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, isNotFound, messageOf, notFound, wrap } from "../errors.js";
 import { jsonAny, PROCESS_TYPE_URL } from "../containerd/any.js";
-import { createFifos, fifoSetIn, openFifoReader, openFifoWriter, removeFifos, type FifoReader } from "../io/fifo.js";
+import { openFifoReader, openFifoWriter, removeFifos, type FifoReader, type FifoSet } from "../io/fifo.js";
 import { buildExecProcessSpec } from "../oci/exec-spec.js";
 import { stateName } from "../store/container-store.js";
-import { dirsOf, type ContainerContext } from "../cri/container-context.js";
+import type { ContainerContext } from "../cri/container-context.js";
+import type { ExecFifoPool } from "./exec-fifo-pool.js";
 import {
   execExitDetail,
   internalErrorStatus,
@@ -36,11 +37,11 @@ export const OUTPUT_DRAIN_MS = 10_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Runs the exec and reports its outcome to the client (nothing, if the client is gone). */
-export async function serveExec(ctx: ContainerContext, req: ExecSessionRequest, io: RemoteCommandIO): Promise<void> {
+export async function serveExec(ctx: ContainerContext, pool: ExecFifoPool, req: ExecSessionRequest, io: RemoteCommandIO): Promise<void> {
   const log = { containerId: req.containerId };
   let status: Status;
   try {
-    const exitCode = await execInContainer(ctx, req, io);
+    const exitCode = await execInContainer(ctx, pool, req, io);
     status = exitCode === 0 ? successStatus() : nonZeroExitStatus(exitCode, execExitDetail(req.cmd, exitCode));
   } catch (e) {
     ctx.deps.logger.warn("exec session failed", { ...log, error: messageOf(e) });
@@ -49,7 +50,7 @@ export async function serveExec(ctx: ContainerContext, req: ExecSessionRequest, 
   if (!io.isClosed()) await io.finish(status);
 }
 
-async function execInContainer(ctx: ContainerContext, req: ExecSessionRequest, io: RemoteCommandIO): Promise<number> {
+async function execInContainer(ctx: ContainerContext, pool: ExecFifoPool, req: ExecSessionRequest, io: RemoteCommandIO): Promise<number> {
   const c = ctx.containers.find(req.containerId);
   if (!c) throw notFound(`failed to find container "${req.containerId}" in store: not found`);
   if (c.state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container is in ${stateName(c.state)} state`);
@@ -57,15 +58,15 @@ async function execInContainer(ctx: ContainerContext, req: ExecSessionRequest, i
   const spec = buildExecProcessSpec(c.record.spec, req.cmd, req.tty);
   const execId = randomBytes(32).toString("hex");
   const ids = { containerId: c.id, execId };
-  const fifos = fifoSetIn(dirsOf(ctx, c.id).io, execId, { stdin: io.stdin !== undefined, terminal: req.tty });
   const readers: FifoReader[] = [];
   const waitAbort = new AbortController();
   let created = false;
   let exited = false;
   let stdinFifo: Awaited<ReturnType<typeof openFifoWriter>> | undefined;
   let waited: Promise<unknown> = Promise.resolve();
+  let fifos: FifoSet | undefined;
   try {
-    await createFifos(fifos);
+    fifos = await pool.take({ stdin: io.stdin !== undefined, terminal: req.tty });
     const stdout = await openFifoReader(fifos.stdout);
     readers.push(stdout);
     const stderr = fifos.stderr ? await openFifoReader(fifos.stderr) : undefined;
@@ -135,6 +136,6 @@ async function execInContainer(ctx: ContainerContext, req: ExecSessionRequest, i
     }
     for (const r of readers) r.destroy();
     stdinFifo?.destroy();
-    await removeFifos(fifos).catch(() => undefined);
+    if (fifos) await removeFifos(fifos).catch(() => undefined);
   }
 }

@@ -32,8 +32,9 @@ export interface RemoteCommandResult {
   protocol: string;
 }
 
+/** Reads a stream to its end; start it before anything can close the stream unread. */
 export function readAll(stream: Readable | undefined): Promise<string> {
-  if (!stream) return Promise.resolve("");
+  if (!stream || stream.destroyed || stream.readableEnded) return Promise.resolve("");
   const chunks: Buffer[] = [];
   stream.on("data", (c: Buffer) => chunks.push(c));
   stream.resume(); // a stream paused on purpose does not flow again by itself
@@ -69,8 +70,9 @@ export async function runSpdyRemoteCommand(url: string, run: RemoteCommandRun): 
     if (run.size && streams.resize) streams.resize.write(JSON.stringify({ Width: run.size.width, Height: run.size.height }));
     if (streams.stdin && run.input !== undefined) streams.stdin.write(run.input);
     if (streams.stdin && !run.keepStdinOpen) streams.stdin.end();
-    const [stdout, stderr] = await Promise.all([readAll(streams.stdout), readAll(streams.stderr)]);
-    const errorText = await readAll(streams.error);
+    // All three are read from the start (client-go watches the error stream at once): the
+    // server may close the session right after the status, before stdout's end is seen.
+    const [stdout, stderr, errorText] = await Promise.all([readAll(streams.stdout), readAll(streams.stderr), readAll(streams.error)]);
     return { stdout, stderr, ...outcome(errorText), protocol: session.protocol };
   } finally {
     await session.connection.close();

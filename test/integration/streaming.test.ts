@@ -177,11 +177,20 @@ describe("streaming", () => {
     return r.processes.map((p) => String(p.pid));
   }
 
-  /** FIFOs left in the container's io dir besides its own stdio. */
+  /**
+   * Exec FIFOs still around: any in the container's io dir besides its own stdio, and any
+   * set in crib's exec FIFO pool that is no longer whole (a ready set has all three).
+   */
   function execFifos(containerId: string): string[] {
-    const dirs = [t.config.stateDir, t.config.rootDir].map((d) => join(d, "containers", containerId, "io"));
-    const all = dirs.filter(existsSync).flatMap((d) => readdirSync(d));
-    return all.filter((f) => !f.startsWith(containerId));
+    const io = join(t.config.stateDir, "containers", containerId, "io");
+    const strays = existsSync(io) ? readdirSync(io).filter((f) => !f.startsWith(containerId)) : [];
+    const pool = join(t.config.stateDir, "exec-fifos");
+    const sets = new Map<string, string[]>();
+    for (const f of existsSync(pool) ? readdirSync(pool) : []) {
+      const id = f.slice(0, f.lastIndexOf("-"));
+      sets.set(id, [...(sets.get(id) ?? []), f]);
+    }
+    return [...strays, ...[...sets.values()].filter((files) => files.length !== 3).flat()];
   }
 
   let shared: { id: string; config: PodInit };
@@ -225,10 +234,11 @@ describe("streaming", () => {
       const url = await execUrl(sleeper, ["sh"], { stdin: true, tty: true });
       const { session, streams } = await openSpdyRemoteCommand(url, { stdin: true, tty: true });
       const out = readAll(streams.stdout);
+      const status = readAll(streams.error);
       streams.resize!.write(JSON.stringify({ Width: 123, Height: 45 }));
       await sleep(300);
       streams.stdin!.write("stty size; tty; exit 7\n");
-      const [stdout, errorText] = await Promise.all([out, out.then(() => readAll(streams.error))]);
+      const [stdout, errorText] = await Promise.all([out, status]);
       await session.connection.close();
       assert.match(stdout, /45 123\r\n/);
       assert.match(stdout, /\/dev\/pts\/\d+\r\n/);
@@ -283,12 +293,13 @@ describe("streaming", () => {
     it("holds the process back while the client does not read, and loses nothing", async () => {
       const cmd = ["sh", "-c", "seq 1 300000; touch /tmp/bp-done"];
       const { session, streams } = await openSpdyRemoteCommand(await execUrl(sleeper, cmd), {});
+      const statusText = readAll(streams.error);
       streams.stdout!.pause();
       await sleep(1500);
       const check = await runSpdyRemoteCommand(await execUrl(sleeper, ["test", "-e", "/tmp/bp-done"]), {});
       assert.equal(check.exitCode, 1, "the process is blocked on its output (~2 MB) while nobody reads");
       const out = await readAll(streams.stdout);
-      const status = await readAll(streams.error);
+      const status = await statusText;
       await session.connection.close();
       const lines = out.split("\n");
       assert.equal(lines.length, 300001);

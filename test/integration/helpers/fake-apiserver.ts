@@ -56,7 +56,8 @@ async function streamingUrl(cri: CriClient, pod: FakePod, url: URL): Promise<str
 }
 
 /** Replays the upgrade request on the streaming URL and joins the two connections. */
-function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: URL): void {
+function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: URL): net.Socket | undefined {
+  if (socket.destroyed) return undefined; // kubectl gave up while the RPC ran
   const upstream = net.connect(Number(target.port), target.hostname, () => {
     const lines = [`${req.method} ${target.pathname} HTTP/1.1`];
     for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
@@ -68,10 +69,16 @@ function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, t
   upstream.on("error", () => socket.destroy());
   socket.on("error", () => upstream.destroy());
   socket.on("close", () => upstream.destroy());
+  return upstream;
 }
 
 export async function startFakeApiServer(cri: CriClient, pod: FakePod): Promise<FakeApiServer> {
   const upgrades: string[] = [];
+  const open = new Set<Duplex>();
+  const track = (s: Duplex) => {
+    open.add(s);
+    s.once("close", () => open.delete(s));
+  };
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
@@ -86,11 +93,15 @@ export async function startFakeApiServer(cri: CriClient, pod: FakePod): Promise<
     json(res, 404, { kind: "Status", apiVersion: "v1", status: "Failure", code: 404, reason: "NotFound", message: `${path} not found` });
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    track(socket);
     const url = new URL(req.url ?? "/", "http://localhost");
     const protocols = req.headers["sec-websocket-protocol"] ?? req.headers["x-stream-protocol-version"];
     upgrades.push(`${req.method} ${url.pathname.split("/").pop()} ${req.headers.upgrade} ${String(protocols)}`);
     streamingUrl(cri, pod, url).then(
-      (target) => proxyUpgrade(req, socket, head, new URL(target)),
+      (target) => {
+        const upstream = proxyUpgrade(req, socket, head, new URL(target));
+        if (upstream) track(upstream);
+      },
       (e: Error) => socket.end(`HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(e.message)}\r\n\r\n${e.message}`),
     );
   });
@@ -101,8 +112,9 @@ export async function startFakeApiServer(cri: CriClient, pod: FakePod): Promise<
     upgrades,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of open) s.destroy();
       }),
   };
 }
