@@ -65,7 +65,7 @@ describe("containers", () => {
     await t.client.image.pullImage({ image: { image: busyboxUser } });
   });
   after(async () => {
-    for (const p of (await t.client.runtime.listPodSandbox({})).items) await t.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    await t.removeAllPods();
     await t.stop();
   });
 

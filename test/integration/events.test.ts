@@ -37,7 +37,7 @@ describe("GetContainerEvents", () => {
     await t.client.image.pullImage({ image: { image: t.harness.images.busybox } });
   });
   after(async () => {
-    for (const p of (await t.client.runtime.listPodSandbox({})).items) await t.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    await t.removeAllPods();
     await t?.stop();
   });
 

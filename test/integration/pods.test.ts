@@ -113,7 +113,7 @@ describe("pod sandboxes", () => {
   });
   after(async () => {
     // Remove whatever a failed test left, so the next file starts clean.
-    for (const p of (await t.client.runtime.listPodSandbox({})).items) await t.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    await t.removeAllPods();
     await t.stop();
   });
 

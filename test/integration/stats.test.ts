@@ -26,7 +26,7 @@ describe("stats", () => {
     await t.client.image.pullImage({ image: { image: t.harness.images.busybox } });
   });
   after(async () => {
-    for (const p of (await t.client.runtime.listPodSandbox({})).items) await t.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    await t.removeAllPods();
     await t?.stop();
   });
 

@@ -137,7 +137,7 @@ describe("streaming", () => {
     await t.client.image.pullImage({ image: { image: busybox } });
   });
   after(async () => {
-    for (const p of (await t.client.runtime.listPodSandbox({})).items) await t.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    await t.removeAllPods();
     await t.stop();
   });
 

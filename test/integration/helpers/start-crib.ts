@@ -44,6 +44,8 @@ export interface TestCrib {
   logs: LogRecord[];
   /** The per-RPC log records of one RPC ("PullImage"), in order. */
   rpcLogs(rpc: string): RpcLogRecord[];
+  /** Removes every pod (and so its containers) a failed test may have left. */
+  removeAllPods(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,9 @@ export async function startTestCrib(overrides: Partial<Config> = {}): Promise<Te
     containerd: crib.deps.containerd,
     logs,
     rpcLogs: (rpc) => logs.filter((l): l is RpcLogRecord => l["rpc"] === rpc),
+    async removeAllPods() {
+      for (const p of (await client.runtime.listPodSandbox({})).items) await client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => {});
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
