@@ -86,8 +86,18 @@ async function sweepLeftovers(deps: CriDeps, state: RuntimeState): Promise<void>
       if (!known.has(id)) await cleanupSandboxFiles(sandboxPaths(config.rootDir, config.stateDir, id, false));
     }
   }
+  // A run lease (RunPodSandbox or CreateContainer) that outlived its RPC may hold a rootfs
+  // snapshot (key = the id) that never got its container: remove it now rather than leave
+  // it to a later GC. A container that does exist owns its snapshot: leave that alone.
   const leases = await cd.leases.list({ filters: [] });
   for (const l of leases.leases) {
-    if (l.id.startsWith("crib-run-")) await cd.leases.delete({ id: l.id, sync: false }).catch(() => undefined);
+    if (!l.id.startsWith("crib-run-")) continue;
+    const id = l.id.slice("crib-run-".length);
+    const orphan = await cd.containers.get({ id }).then(
+      () => false,
+      (e: unknown) => isNotFound(e),
+    );
+    if (orphan) await cd.snapshots.remove({ snapshotter: config.snapshotter, key: id }).catch(() => undefined);
+    await cd.leases.delete({ id: l.id, sync: true }).catch(() => undefined);
   }
 }
