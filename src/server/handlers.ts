@@ -33,7 +33,7 @@ import { checkpointContainer } from "../cri/runtime-checkpoint.js";
 // --- streaming (issue 5) ---
 import { StreamingService } from "../streaming/streaming-service.js";
 
-/** What the pod side needs from the container side (no-ops until containers exist). */
+/** What the pod side needs from the container side (StopPodSandbox/RemovePodSandbox take the pod's containers with it). */
 export interface ContainerHooks {
   stopContainers(sandboxId: string): Promise<void>;
   removeContainers(sandboxId: string): Promise<void>;
