@@ -1,11 +1,8 @@
 // bench/containers: CreateContainer → StartContainer → StopContainer → RemoveContainer
 // latency (p50/p99) over 50 containers, ExecSync latency, and ListContainers /
 // ContainerStatus latency with 500 containers, crib vs containerd's built-in CRI.
-import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { loadHarness } from "../test/harness/env.js";
-import { percentile, sample, type Row, type Target } from "./lib.js";
+import { benchPodConfig, percentile, sample, type Row, type Target, type BenchPodConfig } from "./lib.js";
 
 const LIFECYCLE_CONTAINERS = 50;
 const LISTED_CONTAINERS = 500;
@@ -13,22 +10,12 @@ const SAMPLES = 50;
 
 interface Pod {
   id: string;
-  config: ReturnType<typeof podConfig>;
+  config: BenchPodConfig;
 }
 
-function podConfig(target: string, name: string) {
-  const logDirectory = join(tmpdir(), `crib-bench-logs-${process.pid}`, target, name);
-  mkdirSync(logDirectory, { recursive: true });
-  return {
-    metadata: { name, uid: `${target}-${name}-${process.pid}`, namespace: "bench", attempt: 0 },
-    logDirectory,
-    // Host network: hundreds of containers need no CNI addresses.
-    linux: { securityContext: { namespaceOptions: { network: 2 } } },
-  };
-}
 
 async function runPod(t: Target, name: string): Promise<Pod> {
-  const config = podConfig(t.name, name);
+  const config = benchPodConfig(t.name, name, "host");
   const { podSandboxId } = await t.client.runtime.runPodSandbox({ config });
   return { id: podSandboxId, config };
 }

@@ -1,6 +1,9 @@
 // Shared pieces of the benchmarks: the two CRI servers measured side by side in one run
 // (crib in front of the harness's containerd, and containerd's built-in CRI on a second
 // containerd), timing, percentiles and the printed table of ratios.
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { CriClient } from "../test/client/cri-client.js";
 
 export interface Target {
@@ -48,3 +51,19 @@ export function printTable(title: string, rows: Row[]): void {
     console.log(`| ${r.metric} | ${r.unit} | ${fmt(c)} | ${fmt(d)} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : "n/a"} ${note} |`);
   }
 }
+
+/**
+ * A bench pod's config with a log directory of its own. Host-network pods need no CNI
+ * address (hundreds fit); pod-network ones have their own netns (port-forward goes there).
+ */
+export function benchPodConfig(target: string, name: string, network: "host" | "pod") {
+  const logDirectory = join(tmpdir(), `crib-bench-logs-${process.pid}`, target, name);
+  mkdirSync(logDirectory, { recursive: true });
+  return {
+    metadata: { name, uid: `${target}-${name}-${process.pid}`, namespace: "bench", attempt: 0 },
+    logDirectory,
+    linux: network === "host" ? { securityContext: { namespaceOptions: { network: 2 } } } : {},
+  };
+}
+
+export type BenchPodConfig = ReturnType<typeof benchPodConfig>;

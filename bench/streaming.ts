@@ -2,13 +2,10 @@
 // exit status, as kubectl/crictl exec do) and port-forward throughput (MB/s of a 100 MiB
 // download over one forwarded connection into a CNI pod), crib vs containerd's built-in
 // CRI, both driven by crib's own SPDY client.
-import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { loadHarness } from "../test/harness/env.js";
 import { dialPortForward, runSpdyRemoteCommand } from "../test/client/streaming-client.js";
 import type { SpdyStream } from "../src/streaming/spdy/stream.js";
-import { percentile, sample, timeMs, type Row, type Target } from "./lib.js";
+import { benchPodConfig, percentile, sample, timeMs, type Row, type Target, type BenchPodConfig } from "./lib.js";
 
 const EXEC_SAMPLES = 50;
 const DOWNLOAD_BYTES = 100 * 1024 * 1024;
@@ -17,18 +14,12 @@ const HTTP_PORT = 8080;
 
 interface Pod {
   id: string;
-  config: ReturnType<typeof podConfig>;
+  config: BenchPodConfig;
 }
 
-function podConfig(target: string, name: string) {
-  const logDirectory = join(tmpdir(), `crib-bench-logs-${process.pid}`, target, name);
-  mkdirSync(logDirectory, { recursive: true });
-  // Pod network (CNI): port-forward goes through the pod's own network namespace.
-  return { metadata: { name, uid: `${target}-${name}-${process.pid}`, namespace: "bench", attempt: 0 }, logDirectory, linux: {} };
-}
 
 async function startPod(t: Target, image: string, name: string, command: string[]): Promise<{ pod: Pod; containerId: string }> {
-  const config = podConfig(t.name, name);
+  const config = benchPodConfig(t.name, name, "pod");
   const { podSandboxId } = await t.client.runtime.runPodSandbox({ config });
   const pod = { id: podSandboxId, config };
   const container = { metadata: { name, attempt: 0 }, image: { image }, command, logPath: `${name}.log` };

@@ -10,7 +10,8 @@ import { ProgressSchema } from "../gen/github.com/containerd/containerd/api/type
 import type { Containerd } from "../containerd/client.js";
 import { CriError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
-import { openStream, packAny, unpackAny, type ContainerdStream } from "./containerd-stream.js";
+import { openStream, type ContainerdStream } from "./containerd-stream.js";
+import { protoAny, unpackAny } from "../containerd/any.js";
 import { authAnswer, type RegistryCredentials } from "./registry-auth.js";
 import { PullProgress, progressCheckInterval, type ProgressSnapshot } from "./pull-progress.js";
 import { pullError } from "./pull-errors.js";
@@ -53,7 +54,7 @@ function serveAuth(stream: ContainerdStream, creds: RegistryCredentials | undefi
       if (!req) continue;
       const answer = authAnswer(creds, req.host);
       logger.debug("registry auth callback", { image: ref, host: req.host, authType: answer.authType });
-      stream.send(packAny(AuthResponseSchema, answer));
+      stream.send(protoAny(AuthResponseSchema, answer));
     }
   })().catch(() => {
     // The stream ends by cancellation once the transfer is over.
@@ -115,11 +116,11 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
     if (req.signal.aborted) abort.abort();
     await cd.transfer.transfer(
       {
-        source: packAny(OCIRegistrySchema, {
+        source: protoAny(OCIRegistrySchema, {
           reference: req.ref,
           resolver: { hostDir: req.hostDir, headers: req.headers, authStream: authStreamId },
         }),
-        destination: packAny(ImageStoreSchema, {
+        destination: protoAny(ImageStoreSchema, {
           name: req.ref,
           labels: req.labels,
           platforms: [platformProto(req.platform)],

@@ -33,18 +33,11 @@ import { checkpointContainer } from "../cri/runtime-checkpoint.js";
 // --- streaming (issue 5) ---
 import { StreamingService } from "../streaming/streaming-service.js";
 
-/** What the pod side needs from the container side (StopPodSandbox/RemovePodSandbox take the pod's containers with it). */
-export interface ContainerHooks {
-  stopContainers(sandboxId: string): Promise<void>;
-  removeContainers(sandboxId: string): Promise<void>;
-}
-
 /** Long-lived state (stores, background loops) created once at start. */
 export interface Services {
   images: Images;
   runtime: RuntimeState;
-  containers: ContainerHooks;
-  /** The container RPCs, exit handling and recovery (issue 4). */
+  /** The container RPCs, exit handling and recovery (issue 4); the pod RPCs take a pod's containers with it through its stopContainers/removeContainers. */
   containerService: ContainerService;
   /** The metrics endpoint, when metrics_address is set (issue 6). */
   metrics: RunningMetrics | undefined;
@@ -66,7 +59,6 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   // reconcile after subscribing covers every exit that happened meanwhile.
   const containerService = new ContainerService(deps, runtime);
   await containerService.recover();
-  const containers: ContainerHooks = containerService;
   events.attach(eventStatusSource(runtime, containerService.ctx.containers));
   const stats = await StatsService.start(deps, runtime, containerService.ctx.containers, images.fsUsage.mountpoint);
   const exits = new TaskExitMonitor(
@@ -105,11 +97,11 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     await stop();
     throw e;
   }
-  return { images, runtime, containers, containerService, metrics, events, stats, streaming, stop };
+  return { images, runtime, containerService, metrics, events, stats, streaming, stop };
 }
 
 export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
-  const hooks = s.containers;
+  const hooks = s.containerService;
   return {
     version: version(deps),
     status: status(deps),
