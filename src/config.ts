@@ -47,8 +47,6 @@ export interface Config {
   restrictOOMScoreAdj: boolean;
   defaultRuntimeName: string;
   runtimes: Record<string, RuntimeHandlerConfig>;
-  /** Where network namespaces are pinned. */
-  netnsMountsUnderStateDir: boolean;
   metricsAddress: string;
   /** Request deadline for ordinary containerd calls. */
   containerdTimeoutMs: number;
@@ -82,7 +80,6 @@ export const DEFAULTS: Config = {
   runtimes: {
     runc: { runtimeType: "io.containerd.runc.v2", options: {}, sandboxer: "podsandbox" },
   },
-  netnsMountsUnderStateDir: false,
   metricsAddress: "",
   containerdTimeoutMs: 30_000,
 };

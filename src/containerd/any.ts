@@ -4,10 +4,6 @@
 import { create, toBinary, fromBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { AnySchema, type Any } from "@bufbuild/protobuf/wkt";
 
-export const SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
-export const PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
-export const LINUX_RESOURCES_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
-
 export function jsonAny(typeUrl: string, value: unknown): Any {
   return create(AnySchema, { typeUrl, value: Buffer.from(JSON.stringify(value)) });
 }

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { deadlineExceeded, failedPrecondition, isNotFound, messageOf, wrap } from "../errors.js";
-import { jsonAny, PROCESS_TYPE_URL } from "../containerd/any.js";
+import { jsonAny } from "../containerd/any.js";
+import { OCI_PROCESS_TYPE_URL } from "../oci/spec-types.js";
 import { createFifos, fifoSetIn, openFifoReader, removeFifos, type FifoReader } from "../io/fifo.js";
 import { buildExecProcessSpec } from "../oci/exec-spec.js";
 import { stateName, type Container } from "../store/container-store.js";
@@ -62,7 +63,7 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
     const drained = Promise.all([collect(stdout.stream, out), collect(stderr.stream, err)]);
 
     await cd.tasks
-      .exec({ containerId: c.id, execId, spec: jsonAny(PROCESS_TYPE_URL, spec), stdin: "", stdout: fifos.stdout, stderr: fifos.stderr, terminal: false })
+      .exec({ containerId: c.id, execId, spec: jsonAny(OCI_PROCESS_TYPE_URL, spec), stdin: "", stdout: fifos.stdout, stderr: fifos.stderr, terminal: false })
       .catch((e) => {
         throw wrap(e, `failed to create exec "${execId}"`);
       });

@@ -4,10 +4,10 @@
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import type { LinuxContainerResources } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, isNotFound, wrap } from "../errors.js";
-import { jsonAny, LINUX_RESOURCES_TYPE_URL } from "../containerd/any.js";
+import { jsonAny } from "../containerd/any.js";
 import { applyCriResources } from "../oci/resources.js";
 import { specOptions } from "../oci/spec-options.js";
-import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
+import { OCI_LINUX_RESOURCES_TYPE_URL, OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
 import type { Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
 import { saveStatus, type ContainerContext } from "./container-context.js";
@@ -33,7 +33,7 @@ export async function updateContainerResourcesNow(ctx: ContainerContext, c: Cont
     try {
       if (c.state === ContainerState.CONTAINER_RUNNING) {
         await ctx.deps.containerd.tasks
-          .update({ containerId: c.id, resources: jsonAny(LINUX_RESOURCES_TYPE_URL, newSpec.linux.resources ?? {}) })
+          .update({ containerId: c.id, resources: jsonAny(OCI_LINUX_RESOURCES_TYPE_URL, newSpec.linux.resources ?? {}) })
           .catch((e) => {
             // The task exited meanwhile: the spec alone is what matters now.
             if (!isNotFound(e)) throw wrap(e, "failed to update resources");

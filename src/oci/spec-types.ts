@@ -12,6 +12,8 @@ export const OCI_VERSION = "1.2.1";
 export const OCI_SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
 /** typeurl of a Process, the spec of Tasks.Exec. */
 export const OCI_PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+/** typeurl of LinuxResources, what Tasks.Update takes. */
+export const OCI_LINUX_RESOURCES_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
 
 export interface OciSpec {
   ociVersion: string;

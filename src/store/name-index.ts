@@ -21,8 +21,4 @@ export class NameIndex {
   releaseByName(name: string): void {
     this.byName.delete(name);
   }
-
-  releaseById(id: string): void {
-    for (const [name, owner] of this.byName) if (owner === id) this.byName.delete(name);
-  }
 }

@@ -8,7 +8,8 @@
 import { randomBytes } from "node:crypto";
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, isNotFound, messageOf, notFound, wrap } from "../errors.js";
-import { jsonAny, PROCESS_TYPE_URL } from "../containerd/any.js";
+import { jsonAny } from "../containerd/any.js";
+import { OCI_PROCESS_TYPE_URL } from "../oci/spec-types.js";
 import { openFifoReader, openFifoWriter, removeFifos, type FifoReader, type FifoSet } from "../io/fifo.js";
 import { buildExecProcessSpec } from "../oci/exec-spec.js";
 import { stateName } from "../store/container-store.js";
@@ -74,7 +75,7 @@ async function execInContainer(ctx: ContainerContext, pool: ExecFifoPool, req: E
     if (fifos.stdin) stdinFifo = await openFifoWriter(fifos.stdin);
 
     await cd.tasks
-      .exec({ ...ids, spec: jsonAny(PROCESS_TYPE_URL, spec), stdin: fifos.stdin, stdout: fifos.stdout, stderr: fifos.stderr, terminal: req.tty })
+      .exec({ ...ids, spec: jsonAny(OCI_PROCESS_TYPE_URL, spec), stdin: fifos.stdin, stdout: fifos.stdout, stderr: fifos.stderr, terminal: req.tty })
       .catch((e) => {
         throw wrap(e, `failed to create exec "${execId}"`);
       });
