@@ -6,6 +6,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Status as TaskStatus } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import { isNotFound, messageOf } from "../errors.js";
+import { timestampNs } from "../clock.js";
 import { removeNetns } from "../network/netns.js";
 import type { Sandbox } from "../store/sandbox-store.js";
 import type { CriDeps, RuntimeState } from "./deps.js";
@@ -41,7 +42,7 @@ export async function recoverSandboxes(deps: CriDeps, state: RuntimeState): Prom
     const s: Sandbox = {
       meta,
       state: pid > 0 ? "ready" : "notready",
-      createdAt: created ? created.seconds * 1_000_000_000n + BigInt(created.nanos) : 0n,
+      createdAt: timestampNs(created) ?? 0n,
       pid,
       imageId: state.images.resolve(c.image)?.id ?? "",
       runtimeType: c.runtime?.name ?? "",

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { ContainerEventType, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { invalidArgument, wrap } from "../errors.js";
+import { nowNs, timestampNs } from "../clock.js";
 import { jsonAny } from "../containerd/any.js";
 import { resolveRuntimeHandler, runtimeOptionsAny } from "../containerd/runtime-options.js";
 import { createNetns, removeNetns } from "../network/netns.js";
@@ -156,7 +157,7 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
       const sandbox: Sandbox = {
         meta,
         state: "ready",
-        createdAt: created ? created.seconds * 1_000_000_000n + BigInt(created.nanos) : BigInt(Date.now()) * 1_000_000n,
+        createdAt: timestampNs(created) ?? nowNs(),
         pid: started.pid,
         imageId: image.id,
         runtimeType: runtime.runtimeType,
