@@ -12,6 +12,7 @@ import type { Logger } from "../log.js";
 import type { CriDeps } from "../cri/deps.js";
 import { instrumentService } from "./instrument.js";
 import { prepareSocketPath, restrictSocket } from "./socket.js";
+import { refuseUnadoptablePods } from "../migrate/adoption-guard.js";
 import { imageHandlers, runtimeHandlers, startServices, type Services } from "./handlers.js";
 
 export interface Crib {
@@ -47,6 +48,7 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
       );
     }
     logger.info("containerd", { version: capabilities.version, transfer: capabilities.transfer, sandboxStore: capabilities.sandboxStore });
+    if (!config.adoptPartial) await refuseUnadoptablePods(config, containerd);
     const ownOOMScoreAdj = Number((await readFile("/proc/self/oom_score_adj", "utf8")).trim());
     const deps: CriDeps = { config, containerd, capabilities, logger, ownOOMScoreAdj };
     services = await startServices(deps);
