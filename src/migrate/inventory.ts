@@ -5,6 +5,9 @@ import { access } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Status as TaskStatus } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import type { Containerd } from "../containerd/client.js";
+import type { Container as ContainerdContainer } from "../gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
+import { parseJsonAny } from "../containerd/any.js";
+import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
 import { isNotFound } from "../errors.js";
 import { decodeContainerMetadata, CONTAINER_METADATA_EXTENSION } from "../cri/container-metadata.js";
 import { decodeSandboxMetadata, KIND_CONTAINER, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION } from "../cri/sandbox-metadata.js";
@@ -83,13 +86,15 @@ export async function containerdRoot(cd: Containerd): Promise<string | undefined
   return root ? dirname(root) : undefined;
 }
 
-/** containerd's state dir, from a task's FIFO under <state>/io.containerd.grpc.v1.cri/containers/. */
-async function stateFromTasks(cd: Containerd, ids: string[]): Promise<string | undefined> {
-  const re = new RegExp(`^(.*)/${CRI_PLUGIN_DIR.replace(/\./g, "\\.")}/containers/`);
-  for (const id of ids) {
-    const p = await cd.tasks.get({ containerId: id }).then((t) => t.process, () => undefined);
-    const m = re.exec(p?.stdout || p?.stderr || "");
-    if (m) return m[1];
+/** containerd's state dir, from a container spec's /dev/shm source <state>/io.containerd.grpc.v1.cri/sandboxes/<id>/shm. */
+function stateFromSpecs(records: ContainerdContainer[]): string | undefined {
+  const re = new RegExp(`^(.*)/${CRI_PLUGIN_DIR.replace(/\./g, "\\.")}/sandboxes/[^/]+/shm$`);
+  for (const r of records) {
+    const spec = parseJsonAny<OciSpec>(r.spec, OCI_SPEC_TYPE_URL);
+    for (const m of spec?.mounts ?? []) {
+      const hit = m.destination === "/dev/shm" ? re.exec(m.source ?? "") : null;
+      if (hit) return hit[1];
+    }
   }
   return undefined;
 }
@@ -109,8 +114,7 @@ export async function takeInventory(cd: Containerd, o: InventoryOptions): Promis
   const root = o.containerdRoot ?? (await containerdRoot(cd)) ?? CONTAINERD_DEFAULT_ROOT;
   const withTasks = o.tasks ?? true;
   const task = (id: string): Promise<TaskState> => (withTasks ? taskState(cd, id) : Promise.resolve("unchecked"));
-  const fromTasks = withTasks ? await stateFromTasks(cd, containers.map((c) => c.id)) : undefined;
-  const state = o.containerdState ?? fromTasks ?? CONTAINERD_DEFAULT_STATE;
+  const state = o.containerdState ?? stateFromSpecs([...containers, ...sandboxes]) ?? CONTAINERD_DEFAULT_STATE;
   const cri: Dirs = { root: join(root, CRI_PLUGIN_DIR), state: join(state, CRI_PLUGIN_DIR) };
   const unreadable: string[] = [];
 
