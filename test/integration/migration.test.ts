@@ -8,8 +8,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { status as Code } from "@grpc/grpc-js";
 import { ContainerState, PodSandboxState, type ContainerConfig, type ContainerStatus, type PodSandboxConfig } from "../../src/gen/runtime/v1/api_pb.js";
 import { connectCri, type CriClient } from "../client/cri-client.js";
 import { containerdConfig, containerdLayout, startContainerd } from "../harness/containerd.js";
@@ -41,6 +43,16 @@ function assertNoGap(path: string, atLeast: number): void {
   const t = ticks(path);
   assert.ok(t.length > atLeast, `${path}: ${t.length} ticks, expected more than ${atLeast}`);
   t.forEach((n, i) => assert.equal(n, i, `${path}: line ${i} says tick ${n}: output lost or repeated`));
+}
+
+/** `crib migrate check` as an operator runs it. */
+function migrateCheck(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = resolve(import.meta.dirname, "../../bin/crib");
+  return new Promise((done) =>
+    execFile(bin, ["migrate", "check", ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      done({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
+    ),
+  );
 }
 
 const mounted = (path: string) => readFileSync("/proc/self/mounts", "utf8").split("\n").some((l) => l.split(" ")[1] === path);
@@ -126,12 +138,55 @@ describe("migration between containerd's built-in CRI and crib", () => {
     ipA = await podIp(c, ids["podA"]);
     assert.ok(ipA, "containerd's CRI gave the pod an IP");
     const tickerLog = seen["ticker"]!.status.logPath;
-    const ticksAtHandOver = ticks(tickerLog).length;
+    const own = { root: join(h.scratchDir, "migration-crib-own", "root"), state: join(h.scratchDir, "migration-crib-own", "state") };
+    const dirArgs = (d: { root: string; state: string }) => ["--containerd-address", layout.address, "--namespace", "k8s.io", "--root-dir", d.root, "--state-dir", d.state];
+    const flags = `--namespace k8s.io --root-dir ${criRoot} --state-dir ${criState}`;
+    let check = await migrateCheck(dirArgs({ root: criRoot, state: criState }));
+    assert.equal(check.code, 1, check.stdout + check.stderr);
+    assert.match(check.stdout, /containerd's own CRI plugin is loaded: stop the kubelet/);
 
     // The operator: kubelet stopped, containerd restarted without its CRI, crib started on its dirs.
     c.close();
     cri = undefined;
     await restartContainerd(false);
+    const ticksAtHandOver = ticks(tickerLog).length;
+
+    // Asked first: on crib's own dirs nothing carries over whole, and the check says which dirs to use.
+    check = await migrateCheck(dirArgs(own));
+    assert.equal(check.code, 1, check.stdout + check.stderr);
+    assert.match(check.stdout, /^would adopt fully: 0 pod\(s\), 0 container\(s\)$/m);
+    assert.match(check.stdout, new RegExp(`^  ${ids["podA"]!.slice(0, 13)}  mig-a_default_mig-a-${process.pid}_0  ready  files in containerd's CRI dirs only$`, "m"));
+    assert.match(check.stdout, new RegExp(`^  ${ids["quitter"]!.slice(0, 13)}  quitter_mig-a_default_mig-a-${process.pid}_0  task none  pod ${ids["podA"]!.slice(0, 13)}  status in containerd's CRI dirs only$`, "m"));
+    assert.match(check.stdout, /^  container \S+ quitter_\S+: status checkpoint .*its exit code, reason and times lost$/m);
+    assert.match(check.stdout, /^  pod \S+ mig-c_\S+: its \/dev\/shm mount: removing the pod leaves the mount and its dirs behind$/m);
+    assert.ok(check.stdout.includes(`flags to start crib on containerd's CRI dirs: ${flags}\n`), check.stdout);
+    assert.equal(existsSync(own.root) || existsSync(own.state), false, "the check is read-only");
+    check = await migrateCheck(dirArgs({ root: criRoot, state: criState }));
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /^would adopt fully: 2 pod\(s\), 3 container\(s\)$/m);
+    assert.match(check.stdout, /^would not carry over: nothing$/m);
+
+    // crib on its own dirs refuses, naming the way out ...
+    await assert.rejects(
+      startTestCrib({ containerdAddress: layout.address, namespace: "k8s.io", rootDir: own.root, stateDir: own.state, restrictOOMScoreAdj: true }),
+      (e: { code?: number; message: string }) => {
+        assert.equal(e.code, Code.FAILED_PRECONDITION);
+        assert.match(e.message, /2 pod\(s\) in namespace k8s.io have no files under root_dir/);
+        assert.ok(e.message.includes(`start crib with ${flags}`), e.message);
+        assert.match(e.message, /--adopt-partial/);
+        return true;
+      },
+    );
+    // ... and, told to, adopts what it can: the exited container's code and times are gone.
+    const partial = await startTestCrib({ containerdAddress: layout.address, namespace: "k8s.io", rootDir: own.root, stateDir: own.state, restrictOOMScoreAdj: true, adoptPartial: true });
+    try {
+      const q = (await partial.client.runtime.containerStatus({ containerId: ids["quitter"]! })).status!;
+      assert.equal(q.state, ContainerState.CONTAINER_UNKNOWN);
+      assert.equal(q.finishedAt, 0n);
+    } finally {
+      await partial.stop();
+    }
+
     t = await startCribOnCriDirs();
     const k = t.client;
 
