@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { loadConfig, parseCli } from "../config.js";
 import { Containerd } from "../containerd/client.js";
 import { detectCapabilities } from "../containerd/capabilities.js";
-import { messageOf } from "../errors.js";
+import { messageOf, unavailable } from "../errors.js";
 import { assessAdoption, formatReport } from "./adoption.js";
 import { takeInventory } from "./inventory.js";
 
@@ -21,7 +21,8 @@ start crib on containerd's CRI dirs. Read-only. Exit status 0: everything carrie
 Flags: crib's own (--config, --containerd-address, --namespace, --root-dir, --state-dir,
 as crib would be started), and:
   --containerd-root DIR    containerd's root (default: from containerd, else /var/lib/containerd)
-  --containerd-state DIR   containerd's state (default: from a running task, else /run/containerd)
+  --containerd-state DIR   containerd's state (default: from the containers' /dev/shm mounts,
+                           else /run/containerd)
 `;
 
 function splitOwnFlags(argv: string[]): { root?: string; state?: string; rest: string[] } {
@@ -64,7 +65,9 @@ export async function runMigrateCommand(argv: string[], out: NodeJS.WritableStre
   const config = await loadConfig(cli);
   const cd = new Containerd({ address: config.containerdAddress, namespace: config.namespace, defaultTimeoutMs: config.containerdTimeoutMs });
   try {
-    await cd.waitReady(10_000);
+    await cd.waitReady(10_000).catch((e: unknown) => {
+      throw unavailable(`containerd is not reachable at ${config.containerdAddress}: ${messageOf(e)}`);
+    });
     const caps = await detectCapabilities(cd);
     const inv = await takeInventory(cd, {
       crib: { root: config.rootDir, state: config.stateDir },
