@@ -120,6 +120,10 @@ describe("migration between containerd's built-in CRI and crib", () => {
     await cri.image.pullImage({ image: { image: h.images.busybox } });
   });
   after(async () => {
+    // After a failure: whichever CRI is serving removes what is left (the harness unmounts the rest).
+    for (const p of cri ? (await cri.runtime.listPodSandbox({}).catch(() => ({ items: [] }))).items : []) {
+      await cri!.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+    }
     cri?.close();
     await t?.removeAllPods().catch(() => undefined);
     await t?.stop();
