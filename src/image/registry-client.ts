@@ -43,6 +43,26 @@ function statusError(status: number, what: string): CriError {
   return new CriError(Code.UNKNOWN, text);
 }
 
+/** Node's socket errors in the words of Go's net package, which pull-errors.ts and users know. */
+function goNetError(e: NodeJS.ErrnoException, host: string): string {
+  switch (e.code) {
+    case "ECONNREFUSED":
+      return `dial tcp ${host}: connect: connection refused`;
+    case "ENOTFOUND":
+      return `dial tcp: lookup ${host}: no such host`;
+    case "ETIMEDOUT":
+      return `dial tcp ${host}: i/o timeout`;
+    case "ECONNRESET":
+      return `read tcp ${host}: connection reset by peer`;
+    case "EHOSTUNREACH":
+      return `dial tcp ${host}: connect: no route to host`;
+    case "ENETUNREACH":
+      return `dial tcp ${host}: connect: network is unreachable`;
+    default:
+      return e.message;
+  }
+}
+
 interface Response {
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -56,7 +76,7 @@ function request(url: string, method: string, headers: Record<string, string>, s
     const req = mod.request(u, { method, headers, signal, ...(u.protocol === "https:" ? { rejectUnauthorized: !skipVerify } : {}) }, (res) =>
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );
-    req.on("error", (e) => reject(new CriError(signal.aborted ? Code.CANCELLED : Code.UNAVAILABLE, `${method} ${url}: ${e.message}`, { cause: e })));
+    req.on("error", (e) => reject(new CriError(signal.aborted ? Code.CANCELLED : Code.UNAVAILABLE, `${method} ${url}: ${goNetError(e, u.host)}`, { cause: e })));
     req.end();
   });
 }
