@@ -92,6 +92,12 @@ async function sweepLeftovers(deps: CriDeps, state: RuntimeState): Promise<void>
   // it to a later GC. A container that does exist owns its snapshot: leave that alone.
   const leases = await cd.leases.list({ filters: [] });
   for (const l of leases.leases) {
+    // A client-side pull's lease (image/client-pull.ts) whose crib died: its content and
+    // half-unpacked snapshots belong to no image, so GC may take them at once.
+    if (l.id.startsWith("crib-pull-")) {
+      await cd.leases.delete({ id: l.id, sync: true }).catch(() => undefined);
+      continue;
+    }
     if (!l.id.startsWith("crib-run-")) continue;
     const id = l.id.slice("crib-run-".length);
     const orphan = await cd.containers.get({ id }).then(
