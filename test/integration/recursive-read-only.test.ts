@@ -13,7 +13,7 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import { MountPropagation } from "../../src/gen/runtime/v1/api_pb.js";
-import { codeOfCall } from "../client/cri-client.js";
+import { codeOfCall, connectCri } from "../client/cri-client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
 import { containerConfig, containerdContainers, createContainer, exec, podConfig, runPod, startRunning, type Pod } from "./helpers/pod-helpers.js";
 
@@ -76,6 +76,26 @@ describe("recursive read-only mounts", () => {
     const handlers = (await t.client.runtime.status({})).runtimeHandlers;
     const rro = Object.fromEntries(handlers.map((h) => [h.name, h.features?.recursiveReadOnlyMounts]));
     assert.deepEqual(rro, { "": machine.supported, runc: machine.supported, "no-rro": false }, machine.why);
+  });
+
+  it("Status answers like containerd's built-in CRI: same handlers' features, same runtime features", async (ctx) => {
+    const cri = t.harness.criContainerd;
+    if (!cri) {
+      ctx.skip("harness started without --with-cri (make test passes it)");
+      return;
+    }
+    const theirs = connectCri(cri.criAddress, 60_000);
+    try {
+      const pick = (r: Awaited<ReturnType<typeof theirs.runtime.status>>) => ({
+        handlers: Object.fromEntries(
+          r.runtimeHandlers.filter((h) => h.name === "" || h.name === "runc").map((h) => [h.name, { ...h.features, $typeName: undefined }]),
+        ),
+        supplementalGroupsPolicy: r.features?.supplementalGroupsPolicy,
+      });
+      assert.deepEqual(pick(await t.client.runtime.status({})), pick(await theirs.runtime.status({})));
+    } finally {
+      theirs.close();
+    }
   });
 
   it("a submount of a recursive read-only mount is read-only inside the container", async (ctx) => {
