@@ -15,6 +15,7 @@ import { stateName, type Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
 import { CappedBuffer } from "../io/capped-buffer.js";
+import { majorVersion } from "../containerd/capabilities.js";
 
 /** containerd's maxStreamSize: beyond it the response would exceed gRPC's limits anyway. */
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -43,6 +44,31 @@ export interface ExecResult {
   exitCode: number;
 }
 
+/**
+ * containerd 1.x shims wedge when many execs of one container start at once (seen with 100
+ * on 1.6: some Tasks.Start calls never return). On 1.x at most this many exec starts per
+ * container are in flight; 2.x shims take any number.
+ */
+const LEGACY_EXEC_STARTS = 4;
+const startGates = new Map<string, { running: number; waiting: Array<() => void> }>();
+
+async function gateExecStart<T>(containerId: string, legacy: boolean, fn: () => Promise<T>): Promise<T> {
+  if (!legacy) return fn();
+  let g = startGates.get(containerId);
+  if (!g) startGates.set(containerId, (g = { running: 0, waiting: [] }));
+  const gate = g;
+  if (gate.running >= LEGACY_EXEC_STARTS) await new Promise<void>((r) => gate.waiting.push(r));
+  gate.running++;
+  try {
+    return await fn();
+  } finally {
+    gate.running--;
+    const next = gate.waiting.shift();
+    if (next) next();
+    else if (gate.running === 0) startGates.delete(containerId);
+  }
+}
+
 export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: readonly string[], timeoutSec: number, signal?: AbortSignal): Promise<ExecResult> {
   const state = c.state;
   if (state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container is in ${stateName(state)} state`);
@@ -62,17 +88,20 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
     readers.push(stderr);
     const drained = Promise.all([collect(stdout.stream, out), collect(stderr.stream, err)]);
 
-    await cd.tasks
-      .exec({ containerId: c.id, execId, spec: jsonAny(OCI_PROCESS_TYPE_URL, spec), stdin: "", stdout: fifos.stdout, stderr: fifos.stderr, terminal: false })
-      .catch((e) => {
-        throw wrap(e, `failed to create exec "${execId}"`);
+    const { waited } = await gateExecStart(c.id, majorVersion(ctx.deps.capabilities.version) < 2, async () => {
+      await cd.tasks
+        .exec({ containerId: c.id, execId, spec: jsonAny(OCI_PROCESS_TYPE_URL, spec), stdin: "", stdout: fifos.stdout, stderr: fifos.stderr, terminal: false })
+        .catch((e) => {
+          throw wrap(e, `failed to create exec "${execId}"`);
+        });
+      created = true;
+      // Waiting starts before the process does, so a quick exit cannot be missed.
+      const w = cd.tasks.wait({ containerId: c.id, execId }, { timeoutMs: 0 });
+      w.catch(() => undefined);
+      await cd.tasks.start({ containerId: c.id, execId }).catch((e) => {
+        throw wrap(e, `failed to start exec "${execId}"`);
       });
-    created = true;
-    // Waiting starts before the process does, so a quick exit cannot be missed.
-    const waited = cd.tasks.wait({ containerId: c.id, execId }, { timeoutMs: 0 });
-    waited.catch(() => undefined);
-    await cd.tasks.start({ containerId: c.id, execId }).catch((e) => {
-      throw wrap(e, `failed to start exec "${execId}"`);
+      return { waited: w };
     });
     // The shim holds the FIFOs now: their EOF means the process's output is complete.
     await Promise.all(readers.map((r) => r.releasePlaceholder()));
