@@ -15,6 +15,7 @@ import { describeExit, runCommand } from "../network/run-command.js";
 import type { Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
 import type { ContainerContext } from "./container-context.js";
+import { stringifyExact } from "../containerd/exact-json.js";
 
 /** The first executable `name` on PATH (runc finds criu the same way). */
 export async function findOnPath(name: string, path = process.env["PATH"] ?? ""): Promise<string | undefined> {
@@ -46,11 +47,11 @@ async function tar(args: string[], what: string): Promise<void> {
 }
 
 async function writeDumps(dir: string, c: Container): Promise<void> {
-  await writeFile(join(dir, "spec.dump"), JSON.stringify(c.record.spec));
+  await writeFile(join(dir, "spec.dump"), stringifyExact(c.record.spec));
   // checkpointctl's ContainerConfig keys.
   await writeFile(
     join(dir, "config.dump"),
-    JSON.stringify({
+    stringifyExact({
       id: c.id,
       name: c.meta.name,
       rootfsImage: c.meta.imageName,
