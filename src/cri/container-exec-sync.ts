@@ -15,6 +15,7 @@ import { stateName, type Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
 import { CappedBuffer } from "../io/capped-buffer.js";
+import { secondsToTimeoutMs, timerDelay } from "../timer-limit.js";
 
 /** containerd's maxStreamSize: beyond it the response would exceed gRPC's limits anyway. */
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -77,7 +78,9 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
     // The shim holds the FIFOs now: their EOF means the process's output is complete.
     await Promise.all(readers.map((r) => r.releasePlaceholder()));
 
-    const deadline = timeoutSec > 0 ? timer(timeoutSec * 1000) : undefined;
+    // Past Node's timer limit (about 24.8 days) a timeout means none, not "at once".
+    const timeoutMs = secondsToTimeoutMs(timeoutSec);
+    const deadline = timerDelay(timeoutMs) !== undefined ? timer(timeoutMs) : undefined;
     const aborted = new Promise<"aborted">((r) => signal?.addEventListener("abort", () => r("aborted"), { once: true }));
     const first = await Promise.race([waited, ...(deadline ? [deadline.p] : []), aborted]);
     deadline?.cancel();
