@@ -16,6 +16,7 @@ import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
 import { CappedBuffer } from "../io/capped-buffer.js";
 import { secondsToTimeoutMs, timerDelay } from "../timer-limit.js";
+import { validateExecCommand } from "./validate-config.js";
 
 /** containerd's maxStreamSize: beyond it the response would exceed gRPC's limits anyway. */
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -111,6 +112,7 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
 
 export function execSync(ctx: ContainerContext): RuntimeHandlers["execSync"] {
   return async (req, call) => {
+    validateExecCommand(req.cmd);
     const c = ctx.containers.get(req.containerId);
     // A kubelet that gave up (its own deadline) cancels the call: the process goes too.
     const abort = new AbortController();
