@@ -215,6 +215,8 @@ Defaults of the config file: sandbox_image=${DEFAULTS.sandboxImage}, snapshotter
 cni bin_dir=${DEFAULTS.cniBinDir}, conf_dir=${DEFAULTS.cniConfDir},
 max_container_log_line_size=${DEFAULTS.maxContainerLogLineSize}, image_pull_progress_timeout=5m,
 stream_server_address=${DEFAULTS.streamServerAddress}, stream_server_port=0 (a free port).
+A duration or client timeout past 2^31-1 ms (about 24.8 days) means no timeout. Bad requests
+are refused with INVALID_ARGUMENT naming the field (README.md, "Limits and validation").
 `;
 
 export interface CliResult {

@@ -2,8 +2,10 @@
 // (snake_case keys, omitempty, 64-bit integers and enums as numbers). containerd's CRI keeps
 // sandbox/container metadata in that shape; writing it the same way lets containerd's
 // CRI and crib read each other's pods. Decoding goes through fromJson, which accepts it.
-import { fromJson, type DescField, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
+// 64-bit integers stay exact (bigints past 2^53): write the result with stringifyExact.
+import { fromJson, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
+import { bigintsAsStrings, exactInt, type ExactJsonValue as JsonValue } from "./exact-json.js";
 
 type Plain = Record<string, unknown>;
 
@@ -14,7 +16,8 @@ function scalarToGo(type: ScalarType, v: unknown): JsonValue | undefined {
     case ScalarType.SINT64:
     case ScalarType.FIXED64:
     case ScalarType.SFIXED64:
-      return typeof v === "bigint" ? (v === 0n ? undefined : Number(v)) : v === 0 || v === "0" ? undefined : Number(v);
+      if (typeof v === "bigint") return v === 0n ? undefined : exactInt(v);
+      return v === 0 || v === "0" || v === undefined ? undefined : exactInt(BigInt(v as number | string));
     case ScalarType.BYTES:
       return v instanceof Uint8Array && v.length > 0 ? Buffer.from(v).toString("base64") : undefined;
     case ScalarType.BOOL:
@@ -77,5 +80,5 @@ export function messageToGo(desc: DescMessage, msg: Plain): { [k: string]: JsonV
 }
 
 export function messageFromGo<D extends DescMessage>(desc: D, json: JsonValue): MessageShape<D> {
-  return fromJson(desc, json, { ignoreUnknownFields: true });
+  return fromJson(desc, bigintsAsStrings(json), { ignoreUnknownFields: true });
 }

@@ -30,6 +30,8 @@ import { gatherSpecInputs, validateCriMounts } from "./container-spec-inputs.js"
 import { containerFifos } from "./container-start.js";
 import { splitImageReferences } from "./container-status.js";
 import { UndoStack } from "./undo.js";
+import { validateCreateContainerRequest } from "./validate-config.js";
+import { validationHostFacts } from "./validate-host-facts.js";
 
 export function validateContainerConfig(config: ContainerConfig | undefined): asserts config is ContainerConfig {
   if (!config) throw invalidArgument("container config must be set");
@@ -185,6 +187,7 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
 
 export function createContainer(ctx: ContainerContext): RuntimeHandlers["createContainer"] {
   return async (req) => {
+    validateCreateContainerRequest(req, await validationHostFacts());
     validateContainerConfig(req.config);
     const config = req.config;
     const sandbox = ctx.state.sandboxes.find(req.podSandboxId);

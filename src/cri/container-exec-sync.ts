@@ -16,6 +16,8 @@ import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
 import { CappedBuffer } from "../io/capped-buffer.js";
 import { majorVersion } from "../containerd/capabilities.js";
+import { secondsToTimeoutMs, timerDelay } from "../timer-limit.js";
+import { validateExecCommand } from "./validate-config.js";
 
 /** containerd's maxStreamSize: beyond it the response would exceed gRPC's limits anyway. */
 export const MAX_EXEC_OUTPUT = 16 * 1024 * 1024;
@@ -106,7 +108,9 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
     // The shim holds the FIFOs now: their EOF means the process's output is complete.
     await Promise.all(readers.map((r) => r.releasePlaceholder()));
 
-    const deadline = timeoutSec > 0 ? timer(timeoutSec * 1000) : undefined;
+    // Past Node's timer limit (about 24.8 days) a timeout means none, not "at once".
+    const timeoutMs = secondsToTimeoutMs(timeoutSec);
+    const deadline = timerDelay(timeoutMs) !== undefined ? timer(timeoutMs) : undefined;
     const aborted = new Promise<"aborted">((r) => signal?.addEventListener("abort", () => r("aborted"), { once: true }));
     const first = await Promise.race([waited, ...(deadline ? [deadline.p] : []), aborted]);
     deadline?.cancel();
@@ -137,6 +141,7 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
 
 export function execSync(ctx: ContainerContext): RuntimeHandlers["execSync"] {
   return async (req, call) => {
+    validateExecCommand(req.cmd);
     const c = ctx.containers.get(req.containerId);
     // A kubelet that gave up (its own deadline) cancels the call: the process goes too.
     const abort = new AbortController();

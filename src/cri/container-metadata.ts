@@ -6,12 +6,13 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Any } from "@bufbuild/protobuf/wkt";
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { ExactJsonValue as JsonValue } from "../containerd/exact-json.js";
 import { ContainerConfigSchema, ContainerResourcesSchema, type ContainerMetadata as CriContainerMetadata, type PodSandboxMetadata } from "../gen/runtime/v1/api_pb.js";
 import { jsonAny, parseJsonAny } from "../containerd/any.js";
 import { messageFromGo, messageToGo } from "../containerd/go-json.js";
 import { newStatus, type ContainerMetadata, type ContainerStatus } from "../store/container-store.js";
 import { KIND_CONTAINER, KIND_LABEL } from "./sandbox-metadata.js";
+import { parseExact, stringifyExact } from "../containerd/exact-json.js";
 
 /** Extension key on the containerd container (containerd: crilabels.ContainerMetadataExtension). */
 export const CONTAINER_METADATA_EXTENSION = "io.cri-containerd.container.metadata";
@@ -113,13 +114,13 @@ export function encodeStatusCheckpoint(s: ContainerStatus): string {
     Message: s.message,
     Resources: s.resources ? messageToGo(ContainerResourcesSchema, s.resources as unknown as Record<string, unknown>) : null,
   };
-  return JSON.stringify(body).replace(/"@(CreatedAt|StartedAt|FinishedAt)"/g, (_, k: string) => times[k]!);
+  return stringifyExact(body).replace(/"@(CreatedAt|StartedAt|FinishedAt)"/g, (_, k: string) => times[k]!);
 }
 
 export function decodeStatusCheckpoint(text: string): ContainerStatus {
   // Quote the big integers before JSON.parse turns them into lossy doubles.
   const quoted = text.replace(new RegExp(`"(${TIME_KEYS.join("|")})"\\s*:\\s*(-?\\d+)`, "g"), '"$1":"$2"');
-  const v = JSON.parse(quoted) as Record<string, unknown>;
+  const v = parseExact(quoted) as Record<string, JsonValue>;
   if (v["Version"] !== "v1") throw new Error(`unsupported status version ${JSON.stringify(v["Version"])}`);
   const big = (k: string) => BigInt((v[k] as string | undefined) ?? "0");
   const s = newStatus(big("CreatedAt"));

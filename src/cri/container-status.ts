@@ -15,6 +15,7 @@ import type { Container } from "../store/container-store.js";
 import type { LocalImage, RuntimeHandlers } from "./deps.js";
 import type { ContainerContext } from "./container-context.js";
 import { ociSignalToCri } from "./container-signals.js";
+import { stringifyExact } from "../containerd/exact-json.js";
 
 export const COMPLETED_EXIT_REASON = "Completed";
 export const ERROR_EXIT_REASON = "Error";
@@ -81,7 +82,7 @@ export function criContainerStatus(c: Container, image: LocalImage | undefined):
 /** The verbose "info" JSON with containerd's keys (ContainerInfo in container_status.go). */
 export function containerInfoJson(c: Container): string {
   const options = unpackAny(c.record.runtimeOptions, RuncOptionsSchema);
-  return JSON.stringify({
+  return stringifyExact({
     sandboxID: c.meta.sandboxId,
     pid: c.status.pid,
     removing: c.status.removing,

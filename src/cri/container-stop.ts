@@ -8,6 +8,7 @@ import type { RuntimeHandlers } from "./deps.js";
 import type { ContainerContext } from "./container-context.js";
 import { reconcileContainer } from "./container-exits.js";
 import { criSignalToOci, parseSignal } from "./container-signals.js";
+import { secondsToTimeoutMs } from "../timer-limit.js";
 
 const SIGKILL = 9;
 /** While waiting for an exit, ask containerd this often in case the event went missing. */
@@ -71,7 +72,8 @@ export async function stopContainerNow(ctx: ContainerContext, c: Container, time
       c.stopSignalSent = true;
       await kill(ctx, c, signal);
     }
-    if (await waitStopped(ctx, c, timeoutSec * 1000)) return;
+    // A timeout past Node's timer limit is Infinity: wait for the exit, re-checking.
+    if (await waitStopped(ctx, c, secondsToTimeoutMs(timeoutSec))) return;
   }
   await kill(ctx, c, SIGKILL);
   if (!(await waitStopped(ctx, c, KILL_WAIT_MS))) {

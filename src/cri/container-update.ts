@@ -13,6 +13,8 @@ import type { RuntimeHandlers } from "./deps.js";
 import { saveStatus, type ContainerContext } from "./container-context.js";
 import { specHostFacts } from "./container-host-facts.js";
 import { resourcesFromSpec } from "./container-resources.js";
+import { validateUpdateContainerResourcesRequest } from "./validate-config.js";
+import { validationHostFacts } from "./validate-host-facts.js";
 
 async function storeSpec(ctx: ContainerContext, id: string, spec: OciSpec): Promise<void> {
   await ctx.deps.containerd.containers.update({ container: { id, spec: jsonAny(OCI_SPEC_TYPE_URL, spec) }, updateMask: { paths: ["spec"] } }).catch((e) => {
@@ -53,6 +55,7 @@ export async function updateContainerResourcesNow(ctx: ContainerContext, c: Cont
 
 export function updateContainerResources(ctx: ContainerContext): RuntimeHandlers["updateContainerResources"] {
   return async (req) => {
+    validateUpdateContainerResourcesRequest(req, await validationHostFacts());
     const c = ctx.containers.get(req.containerId);
     // containerd refuses updates for containers whose pod is gone.
     ctx.state.sandboxes.get(c.meta.sandboxId);

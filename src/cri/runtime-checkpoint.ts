@@ -15,6 +15,8 @@ import { describeExit, runCommand } from "../network/run-command.js";
 import type { Container } from "../store/container-store.js";
 import type { RuntimeHandlers } from "./deps.js";
 import type { ContainerContext } from "./container-context.js";
+import { stringifyExact } from "../containerd/exact-json.js";
+import { secondsToTimeoutMs, timerDelay } from "../timer-limit.js";
 
 /** The first executable `name` on PATH (runc finds criu the same way). */
 export async function findOnPath(name: string, path = process.env["PATH"] ?? ""): Promise<string | undefined> {
@@ -46,11 +48,11 @@ async function tar(args: string[], what: string): Promise<void> {
 }
 
 async function writeDumps(dir: string, c: Container): Promise<void> {
-  await writeFile(join(dir, "spec.dump"), JSON.stringify(c.record.spec));
+  await writeFile(join(dir, "spec.dump"), stringifyExact(c.record.spec));
   // checkpointctl's ContainerConfig keys.
   await writeFile(
     join(dir, "config.dump"),
-    JSON.stringify({
+    stringifyExact({
       id: c.id,
       name: c.meta.name,
       rootfsImage: c.meta.imageName,
@@ -71,7 +73,8 @@ export function checkpointContainer(ctx: ContainerContext): RuntimeHandlers["che
     const c = ctx.containers.get(req.containerId);
     if (c.state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container "${c.id}" is not running: only a running container can be checkpointed`);
     if (!req.location || !isAbsolute(req.location)) throw invalidArgument(`checkpoint location must be an absolute path of the archive to write, got ${JSON.stringify(req.location)}`);
-    const timeoutMs = req.timeout > 0n ? Number(req.timeout) * 1000 : 0;
+    // 0: no deadline, also for a timeout past Node's timer limit.
+    const timeoutMs = timerDelay(secondsToTimeoutMs(req.timeout)) ?? 0;
 
     await mkdir(ctx.deps.config.stateDir, { recursive: true });
     const work = await mkdtemp(join(ctx.deps.config.stateDir, `checkpoint-${c.id.slice(0, 12)}-`));

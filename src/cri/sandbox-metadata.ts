@@ -2,7 +2,7 @@
 // ({"Version":"v1","Metadata":{...}} under a registered type URL), so each can read pods
 // the other made.
 import type { Any } from "@bufbuild/protobuf/wkt";
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { ExactJsonValue as JsonValue } from "../containerd/exact-json.js";
 import { PodSandboxConfigSchema } from "../gen/runtime/v1/api_pb.js";
 import { jsonAny, parseJsonAny } from "../containerd/any.js";
 import { messageFromGo, messageToGo } from "../containerd/go-json.js";

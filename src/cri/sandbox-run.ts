@@ -27,6 +27,7 @@ import {
 } from "./sandbox-metadata.js";
 import { deleteContainerAndSnapshot, deleteTask } from "./task-ops.js";
 import { UndoStack } from "./undo.js";
+import { validateRunPodSandboxRequest } from "./validate-config.js";
 
 export function validateSandboxConfig(config: PodSandboxConfig | undefined): asserts config is PodSandboxConfig {
   if (!config) throw invalidArgument("sandbox config must be set");
@@ -53,6 +54,7 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
   const { containerd: cd, config, logger } = deps;
   return async (req) => {
     validateSandboxConfig(req.config);
+    validateRunPodSandboxRequest(req);
     const podConfig = req.config;
     const { runtime } = resolveRuntimeHandler(config, req.runtimeHandler);
     const runtimeOptions = runtimeOptionsAny(runtime);

@@ -10,6 +10,7 @@ import {
 } from "../gen/runtime/v1/api_pb.js";
 import type { Sandbox } from "../store/sandbox-store.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "./deps.js";
+import { parseExact, stringifyExact } from "../containerd/exact-json.js";
 
 function criState(s: Sandbox): PodSandboxState {
   return s.state === "ready" ? PodSandboxState.SANDBOX_READY : PodSandboxState.SANDBOX_NOTREADY;
@@ -47,7 +48,7 @@ async function verboseInfo(deps: CriDeps, s: Sandbox): Promise<Record<string, st
   let image = "";
   try {
     const c = (await deps.containerd.containers.get({ id: s.meta.id })).container;
-    if (c?.spec) runtimeSpec = JSON.parse(Buffer.from(c.spec.value).toString("utf8"));
+    if (c?.spec) runtimeSpec = parseExact(Buffer.from(c.spec.value).toString("utf8"));
     snapshotKey = c?.snapshotKey ?? "";
     snapshotter = c?.snapshotter ?? "";
     image = c?.image ?? "";
@@ -69,7 +70,7 @@ async function verboseInfo(deps: CriDeps, s: Sandbox): Promise<Record<string, st
     runtimeSpec,
     cniResult: s.meta.cniResult,
   };
-  return { info: JSON.stringify(info, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)) };
+  return { info: stringifyExact(info) };
 }
 
 export function podSandboxStatus(deps: CriDeps, state: RuntimeState): RuntimeHandlers["podSandboxStatus"] {

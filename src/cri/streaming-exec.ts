@@ -8,6 +8,7 @@ import type { StreamingServer } from "../streaming/server.js";
 import type { RemoteCommandOptions } from "../streaming/remote-command-io.js";
 import type { ContainerContext } from "./container-context.js";
 import type { RuntimeHandlers } from "./deps.js";
+import { validateExecCommand } from "./validate-config.js";
 
 /**
  * kubelet's validateExecRequest/validateAttachRequest (tty with stderr cannot be
@@ -32,7 +33,7 @@ export function runningContainerId(ctx: ContainerContext, containerId: string): 
 export function exec(ctx: ContainerContext, server: StreamingServer): RuntimeHandlers["exec"] {
   return async (req) => {
     const containerId = runningContainerId(ctx, req.containerId);
-    if (req.cmd.length === 0) throw invalidArgument("cmd must not be empty");
+    validateExecCommand(req.cmd);
     const opts = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, tty: req.tty };
     const bad = checkStreamOptions("exec", opts);
     if (bad) throw invalidArgument(bad);

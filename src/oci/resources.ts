@@ -1,5 +1,6 @@
 // Cgroup placement and resource limits (customopts.WithResources, WithOOMScoreAdj,
 // WithPodOOMScoreAdj, getCgroupsPath).
+import { exactInt } from "../containerd/exact-json.js";
 import { failedPrecondition } from "../errors.js";
 import type { LinuxContainerResources } from "../gen/runtime/v1/api_pb.js";
 import { joinPath, pathBase } from "./go-path.js";
@@ -64,22 +65,23 @@ export function applyCriResources(
   const out: OciResources = { ...existing, cpu: { ...existing?.cpu }, memory: { ...existing?.memory } };
   const cpu = out.cpu!;
   const memory = out.memory!;
-  if (r.cpuPeriod !== 0n) cpu.period = Number(BigInt.asUintN(64, r.cpuPeriod));
-  if (r.cpuQuota !== 0n) cpu.quota = Number(r.cpuQuota);
-  if (r.cpuShares !== 0n) cpu.shares = Number(BigInt.asUintN(64, r.cpuShares));
+  // Exact values (bigints past 2^53); the validators refuse negative unsigned ones first.
+  if (r.cpuPeriod !== 0n) cpu.period = exactInt(BigInt.asUintN(64, r.cpuPeriod));
+  if (r.cpuQuota !== 0n) cpu.quota = exactInt(r.cpuQuota);
+  if (r.cpuShares !== 0n) cpu.shares = exactInt(BigInt.asUintN(64, r.cpuShares));
   if (r.cpusetCpus !== "") cpu.cpus = r.cpusetCpus;
   if (r.cpusetMems !== "") cpu.mems = r.cpusetMems;
-  const limit = Number(r.memoryLimitInBytes);
-  const swap = Number(r.memorySwapLimitInBytes);
-  if (limit !== 0) {
-    memory.limit = limit;
-    if (swap === 0 && host.swapControllerAvailable) memory.swap = limit;
+  const limit = r.memoryLimitInBytes;
+  const swap = r.memorySwapLimitInBytes;
+  if (limit !== 0n) {
+    memory.limit = exactInt(limit);
+    if (swap === 0n && host.swapControllerAvailable) memory.swap = exactInt(limit);
   }
-  if (swap !== 0 && host.swapControllerAvailable) memory.swap = swap;
+  if (swap !== 0n && host.swapControllerAvailable) memory.swap = exactInt(swap);
 
   if (!host.disableHugetlbController) {
     if (host.hugetlbControllerPresent) {
-      const limits = r.hugepageLimits.map((h) => ({ pageSize: h.pageSize, limit: Number(h.limit) }));
+      const limits = r.hugepageLimits.map((h) => ({ pageSize: h.pageSize, limit: exactInt(BigInt.asUintN(64, h.limit)) }));
       if (limits.length > 0) out.hugepageLimits = [...(out.hugepageLimits ?? []), ...limits];
     } else if (!host.tolerateMissingHugetlbController) {
       // containerd refuses here even when this container asks for no huge pages.

@@ -1,9 +1,12 @@
 // The subset of the OCI runtime spec (runtime-spec v1.2, config.json) and of the OCI
 // image config that crib produces and reads. Field names are the JSON names, so a spec
-// built here is serialised with JSON.stringify and read back by runc, the shim and
-// containerd's own CRI plugin (Go's encoding/json ignores absent optional fields).
-// Integers are JS numbers: every value the CRI can carry (memory bytes, quotas, ids)
-// stays below 2^53.
+// built here is read back by runc, the shim and containerd's own CRI plugin (Go's
+// encoding/json ignores absent optional fields). 64-bit fields are Int64: a number when
+// exact as one, else a bigint (a CRI memory limit or quota may be 2^63-1). Specs are
+// written and read with src/containerd/exact-json.ts, never plain JSON.stringify.
+
+/** A 64-bit integer of the spec: a number within 2^53, a bigint beyond. */
+export type Int64 = number | bigint;
 
 /** The runtime-spec version containerd 2.1 stamps on generated specs. */
 export const OCI_VERSION = "1.2.1";
@@ -40,7 +43,7 @@ export interface OciProcess {
   rlimits?: OciRlimit[];
   noNewPrivileges?: boolean;
   apparmorProfile?: string;
-  oomScoreAdj?: number;
+  oomScoreAdj?: Int64;
   selinuxLabel?: string;
 }
 
@@ -62,8 +65,8 @@ export interface OciCapabilities {
 
 export interface OciRlimit {
   type: string;
-  hard: number;
-  soft: number;
+  hard: Int64;
+  soft: Int64;
 }
 
 export interface OciMount {
@@ -125,28 +128,28 @@ export interface OciResources {
   devices?: OciDeviceCgroup[];
   memory?: OciMemory;
   cpu?: OciCpu;
-  pids?: { limit: number };
+  pids?: { limit: Int64 };
   hugepageLimits?: OciHugepageLimit[];
   unified?: Record<string, string>;
 }
 
 export interface OciMemory {
-  limit?: number;
-  reservation?: number;
-  swap?: number;
+  limit?: Int64;
+  reservation?: Int64;
+  swap?: Int64;
 }
 
 export interface OciCpu {
-  shares?: number;
-  quota?: number;
-  period?: number;
+  shares?: Int64;
+  quota?: Int64;
+  period?: Int64;
   cpus?: string;
   mems?: string;
 }
 
 export interface OciHugepageLimit {
   pageSize: string;
-  limit: number;
+  limit: Int64;
 }
 
 export interface OciSeccomp {

@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { timerDelay } from "../timer-limit.js";
 
 export function methodPath(service: DescService, method: DescMethod): string {
   return `/${service.typeName}/${method.name}`;
@@ -97,7 +98,8 @@ export function createServiceClient<S extends GenServiceMethods>(
     const de = deserializer(m.output);
     const deadline = (opts?: CallOpts) => {
       const ms = opts?.timeoutMs ?? hooks.defaultTimeoutMs;
-      return ms > 0 ? { deadline: Date.now() + ms } : {};
+      // No deadline for 0, nor for one past Node's timer limit (a configured duration).
+      return timerDelay(ms) !== undefined ? { deadline: Date.now() + ms } : {};
     };
     if (m.methodKind === "unary") {
       out[m.localName] = (init: MessageInitShape<DescMessage>, opts?: CallOpts) =>

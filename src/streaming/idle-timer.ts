@@ -1,6 +1,8 @@
 // stream_idle_timeout for transports without one of their own (WebSocket sessions; SPDY
 // sessions use SpdyConnection.setIdleTimeout): fires once when nothing touched it for the
-// whole timeout. 0 disables it.
+// whole timeout. 0 (or a timeout past Node's timer limit) disables it.
+import { setTimerWithin } from "../timer-limit.js";
+
 export class IdleTimer {
   private timer: NodeJS.Timeout | undefined;
 
@@ -8,13 +10,11 @@ export class IdleTimer {
     timeoutMs: number,
     private readonly onIdle: () => void,
   ) {
-    if (timeoutMs > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.onIdle();
-      }, timeoutMs);
-      this.timer.unref();
-    }
+    this.timer = setTimerWithin(timeoutMs, () => {
+      this.timer = undefined;
+      this.onIdle();
+    });
+    this.timer?.unref();
   }
 
   touch(): void {

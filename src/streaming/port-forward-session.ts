@@ -29,6 +29,7 @@ function forwardTo(target: PortForwardTarget, port: number, input: Readable, out
 import { STREAM_CREATION_TIMEOUT_MS } from "./spdy-remote-command.js";
 import { IdleTimer } from "./idle-timer.js";
 import { touchingWritable } from "./websocket-remote-command.js";
+import { setTimerWithin } from "../timer-limit.js";
 
 export interface PortForwardSessionOptions {
   logger: Logger;
@@ -64,7 +65,7 @@ interface StreamPair {
   requestId: string;
   error?: SpdyStream;
   data?: SpdyStream;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** Serves port-forward streams on a SPDY session until it closes; resolves then. */
@@ -105,14 +106,14 @@ export function servePortForwardSpdy(conn: SpdyConnection, pod: PortForwardTarge
     if (!p) {
       const pair: StreamPair = {
         requestId,
-        timer: setTimeout(() => {
+        timer: setTimerWithin(creationTimeoutMs, () => {
           printError(pair, `(conn, request=${requestId}) timed out waiting for streams`);
           pair.error?.end();
           pair.data?.reset();
           pairs.delete(requestId);
-        }, creationTimeoutMs),
+        }),
       };
-      pair.timer.unref();
+      pair.timer?.unref();
       pairs.set(requestId, pair);
       p = pair;
     }

@@ -36,6 +36,7 @@ import { DataSender, type FlowControlMode } from "./data-sender.js";
 import { PingTracker } from "./ping-tracker.js";
 import { ReceiveControl } from "./receive-control.js";
 import { withDefaults, type SpdyConnectionOptions } from "./connection-options.js";
+import { setTimerWithin } from "../../timer-limit.js";
 
 export type { FlowControlMode, SpdyConnectionOptions };
 
@@ -137,12 +138,13 @@ export class SpdyConnection extends EventEmitter implements StreamOwner {
     this.opts.idleTimeoutMs = ms;
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    if (ms <= 0 || this.closed) return;
-    this.idleTimer = setTimeout(() => {
+    if (this.closed) return;
+    // 0, or past Node's timer limit: no idle timeout.
+    this.idleTimer = setTimerWithin(ms, () => {
       this.emit("idle");
       void this.close();
-    }, ms);
-    this.idleTimer.unref();
+    });
+    this.idleTimer?.unref();
   }
 
   /**
