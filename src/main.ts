@@ -3,8 +3,17 @@ import { loadConfig, parseCli, USAGE } from "./config.js";
 import { createLogger } from "./log.js";
 import { messageOf } from "./errors.js";
 import { startCrib } from "./server/server.js";
+import { packageInfo } from "./package-info.js";
+import { useDefaultNetwork } from "./network/default-network.js";
+
+/** `crib NAME ...`: each subcommand is a module whose run(argv) returns the exit code. */
+const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
+  check: () => import("./check/check-command.js"),
+};
 
 async function main(argv: string[]): Promise<number> {
+  const sub = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
+  if (sub) return (await sub()).run(argv.slice(1));
   let cli;
   try {
     cli = parseCli(argv);
@@ -16,8 +25,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const config = await loadConfig(cli);
-  const logger = createLogger(config.logLevel, config.logFormat);
+  if (cli.version) {
+    process.stdout.write(`crib ${packageInfo().version}\n`);
+    return 0;
+  }
+  const loaded = await loadConfig(cli);
+  const logger = createLogger(loaded.logLevel, loaded.logFormat);
+  const config = await useDefaultNetwork(loaded, logger);
   const crib = await startCrib(config, logger);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
