@@ -13,7 +13,7 @@ import type { Logger } from "../log.js";
 import { openStream, type ContainerdStream } from "./containerd-stream.js";
 import { protoAny, unpackAny } from "../containerd/any.js";
 import { authAnswer, type RegistryCredentials } from "./registry-auth.js";
-import { PullProgress, progressCheckInterval, type ProgressSnapshot } from "./pull-progress.js";
+import { PullProgress, ProgressLogThrottle, describeProgress, progressCheckInterval, type ProgressSnapshot } from "./pull-progress.js";
 import { pullError } from "./pull-errors.js";
 import type { Platform } from "./platform.js";
 
@@ -80,6 +80,7 @@ function formatMs(ms: number): string {
 export async function transferPull(cd: Containerd, req: TransferPullRequest): Promise<TransferPullResult> {
   const started = Date.now();
   const progress = new PullProgress(req.progressTimeoutMs, started);
+  const logThrottle = new ProgressLogThrottle(started);
   const abort = new AbortController();
   let stallError: CriError | undefined;
   const onCallerAbort = () => abort.abort();
@@ -101,7 +102,10 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
     ticker = setInterval(() => {
       const now = Date.now();
       const snap = progress.snapshot();
-      req.logger.info("pulling image", { image: req.ref, bytesRead: snap.bytesRead, totalBytes: snap.totalBytes, activeDownloads: snap.activeDownloads, blobs: `${snap.blobsDone}/${snap.blobs}`, elapsedMs: now - started });
+      const report = logThrottle.next(now, snap);
+      if (report) {
+        req.logger.info(`pulling image ${req.ref}: ${describeProgress(report)}`, { image: req.ref, ...report, activeDownloads: snap.activeDownloads, blobs: `${snap.blobsDone}/${snap.blobs}` });
+      }
       if (progress.stalled(now)) {
         stallError = new CriError(
           Code.DEADLINE_EXCEEDED,
