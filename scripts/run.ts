@@ -39,7 +39,8 @@ async function main(): Promise<number> {
     containerd = await startPrivateContainerd(join(repo, ".cache/containerd-2/usr/bin"), layout, hostsDir);
     crArgs.push("--containerd-address", containerd.address);
   }
-  const crib = spawn(join(repo, "bin/crib"), crArgs, { stdio: "inherit" });
+  // Its own process group: a terminal's Ctrl-C reaches crib once, through this forward.
+  const crib = spawn(join(repo, "bin/crib"), crArgs, { stdio: "inherit", detached: true });
   const forward = (sig: NodeJS.Signals) => crib.kill(sig);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
