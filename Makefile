@@ -39,7 +39,8 @@ test-unit: gen
 test-integration: gen
 	npx tsx test/harness/run.ts --with-cri -- $(NODE_TEST) test/integration/*.test.ts
 
-bench: deps gen
+# The benchmark runs bin/crib, i.e. the built dist/.
+bench: deps build
 	npx tsx test/harness/run.ts --with-cri -- npx tsx bench/run.ts
 
 clean:
