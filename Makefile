@@ -11,23 +11,25 @@ deps:
 	@scripts/install-deps.sh
 
 node-deps: node_modules/.package-lock.json
-node_modules/.package-lock.json: package.json
-	npm install --no-audit --no-fund
+# npm ci installs exactly the lockfile (and fails when package.json disagrees with it).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 	@touch $@
 
 gen: node-deps
 	npx buf generate
 
+# dist/ holds the JavaScript bin/crib and make run execute (src/ and scripts/ only).
 build: gen
-	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.build.json
 
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit
 
 lint: typecheck
 
-run: deps gen
-	npx tsx scripts/run.ts -- $(ARGS)
+run: deps build
+	node --enable-source-maps dist/scripts/run.js -- $(ARGS)
 
 test: deps typecheck test-unit test-integration test-compat
 
@@ -45,7 +47,8 @@ test-compat: gen
 	  CRIB_CONTAINERD=$$v npx tsx test/harness/run.ts -- $(NODE_TEST) $(COMPAT_TESTS) || exit 1; \
 	done
 
-bench: deps gen
+# The benchmark runs bin/crib, i.e. the built dist/.
+bench: deps build
 	npx tsx test/harness/run.ts --with-cri -- npx tsx bench/run.ts
 
 clean:

@@ -37,6 +37,8 @@ export interface Config {
   cniConfDir: string;
   /** [cni] conf_template: a CNI config rendered with the pod CIDR UpdateRuntimeConfig hands over, while conf_dir has none. */
   cniConfTemplate: string;
+  /** While conf_dir holds no CNI config, write crib's own bridge network under state_dir and use it (src/network/default-network.ts). */
+  defaultCni: boolean;
   streamServerAddress: string;
   /** "0" chooses a free port at start. */
   streamServerPort: string;
@@ -70,6 +72,7 @@ export const DEFAULTS: Config = {
   cniBinDir: "/opt/cni/bin:/usr/lib/cni",
   cniConfDir: "/etc/cni/net.d",
   cniConfTemplate: "",
+  defaultCni: false,
   streamServerAddress: "127.0.0.1",
   streamServerPort: "0",
   enableTlsStreaming: false,
@@ -151,6 +154,7 @@ export function applyToml(base: Config, doc: Toml): Config {
   c.cniBinDir = str(cni, "bin_dir", c.cniBinDir);
   c.cniConfDir = str(cni, "conf_dir", c.cniConfDir);
   c.cniConfTemplate = str(cni, "conf_template", c.cniConfTemplate);
+  c.defaultCni = bool(doc, "default_cni", c.defaultCni);
   c.streamServerAddress = str(doc, "stream_server_address", c.streamServerAddress);
   c.streamServerPort = str(doc, "stream_server_port", c.streamServerPort);
   c.enableTlsStreaming = bool(doc, "enable_tls_streaming", c.enableTlsStreaming);
@@ -178,6 +182,7 @@ export function applyToml(base: Config, doc: Toml): Config {
 }
 
 export const USAGE = `Usage: crib [flags]
+       crib check [flags]      report whether this host can serve pods (read-only)
 
 crib serves the Kubernetes CRI (runtime.v1) on a unix socket and carries out every RPC
 through containerd's own gRPC API.
@@ -205,6 +210,12 @@ Flags:
                                pod files (config adopt_partial; default false: refuse)
   --metrics-address HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (config
                                metrics_address; off by default; ":PORT" listens on 127.0.0.1)
+  --default-cni                while [cni] conf_dir holds no CNI config, write crib's own
+                               bridge network (bridge crib0, a free 10.x /24 subnet, portmap,
+                               loopback) under --state-dir and use it (config default_cni;
+                               off by default; a config in conf_dir always wins)
+  --restrict-oom-score-adj     config restrict_oom_score_adj = true
+  --version                    print crib's version
   --help                       this text
 
 Subcommands:
@@ -221,6 +232,7 @@ are refused with INVALID_ARGUMENT naming the field (README.md, "Limits and valid
 
 export interface CliResult {
   help: boolean;
+  version?: boolean;
   configFile?: string;
   overrides: Partial<Config>;
 }
@@ -240,6 +252,9 @@ export function parseCli(argv: string[]): CliResult {
       "allow-containerd-cri": { type: "boolean" },
       "adopt-partial": { type: "boolean" },
       "metrics-address": { type: "string" },
+      "default-cni": { type: "boolean" },
+      "restrict-oom-score-adj": { type: "boolean" },
+      version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -259,7 +274,10 @@ export function parseCli(argv: string[]): CliResult {
   if (values["allow-containerd-cri"]) o.allowContainerdCri = true;
   if (values["adopt-partial"]) o.adoptPartial = true;
   if (values["metrics-address"]) o.metricsAddress = values["metrics-address"];
+  if (values["default-cni"]) o.defaultCni = true;
+  if (values["restrict-oom-score-adj"]) o.restrictOOMScoreAdj = true;
   const r: CliResult = { help: values.help === true, overrides: o };
+  if (values.version) r.version = true;
   if (values.config) r.configFile = values.config;
   return r;
 }

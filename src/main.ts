@@ -3,16 +3,18 @@ import { loadConfig, parseCli, USAGE } from "./config.js";
 import { createLogger } from "./log.js";
 import { messageOf } from "./errors.js";
 import { startCrib } from "./server/server.js";
-import { runMigrateCommand } from "./migrate/check-command.js";
+import { packageInfo } from "./package-info.js";
+import { useDefaultNetwork } from "./network/default-network.js";
 
-/** `crib <subcommand> ...`: one line each; no subcommand serves the CRI. */
-const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  migrate: runMigrateCommand,
+/** `crib NAME ...`: each subcommand is a module whose run(argv) returns the exit code. */
+const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
+  check: () => import("./check/check-command.js"),
+  migrate: () => import("./migrate/check-command.js").then((m) => ({ run: m.runMigrateCommand })),
 };
 
 async function main(argv: string[]): Promise<number> {
   const sub = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
-  if (sub) return sub(argv.slice(1));
+  if (sub) return (await sub()).run(argv.slice(1));
   let cli;
   try {
     cli = parseCli(argv);
@@ -24,8 +26,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const config = await loadConfig(cli);
-  const logger = createLogger(config.logLevel, config.logFormat);
+  if (cli.version) {
+    process.stdout.write(`crib ${packageInfo().version}\n`);
+    return 0;
+  }
+  const loaded = await loadConfig(cli);
+  const logger = createLogger(loaded.logLevel, loaded.logFormat);
+  const config = await useDefaultNetwork(loaded, logger);
   const crib = await startCrib(config, logger);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {

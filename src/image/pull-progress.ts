@@ -97,3 +97,59 @@ export class PullProgress {
     return this.timeoutMs > 0 && now - this.lastSeenAt > this.timeoutMs;
   }
 }
+
+/** At most one progress line per pull this often, whatever the stall check's pace. */
+export const PROGRESS_LOG_INTERVAL_MS = 5000;
+
+export interface ProgressReport {
+  bytesRead: number;
+  totalBytes: number;
+  /** bytes per second since the previous report (or the start) */
+  bytesPerSecond: number;
+  elapsedMs: number;
+}
+
+/** Decides when a pull's progress is logged for a person to read, and at which rate. Pure: time is given. */
+export class ProgressLogThrottle {
+  private lastAt: number;
+  private lastBytes = 0;
+
+  constructor(
+    private readonly startedAt: number,
+    private readonly intervalMs = PROGRESS_LOG_INTERVAL_MS,
+  ) {
+    this.lastAt = startedAt;
+  }
+
+  /** A report when intervalMs passed since the last one (or the start), else undefined. */
+  next(now: number, snap: Pick<ProgressSnapshot, "bytesRead" | "totalBytes">): ProgressReport | undefined {
+    if (now - this.lastAt < this.intervalMs) return undefined;
+    const seconds = (now - this.lastAt) / 1000;
+    const report = {
+      bytesRead: snap.bytesRead,
+      totalBytes: snap.totalBytes,
+      bytesPerSecond: Math.max(0, Math.round((snap.bytesRead - this.lastBytes) / seconds)),
+      elapsedMs: now - this.startedAt,
+    };
+    this.lastAt = now;
+    this.lastBytes = snap.bytesRead;
+    return report;
+  }
+}
+
+/** "3.4 MiB" */
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** "1.2 MiB of 3.4 MiB at 512.0 KiB/s" */
+export function describeProgress(r: ProgressReport): string {
+  return `${formatBytes(r.bytesRead)} of ${formatBytes(r.totalBytes)} at ${formatBytes(r.bytesPerSecond)}/s`;
+}

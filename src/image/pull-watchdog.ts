@@ -3,7 +3,7 @@
 // without a byte (the stall rule lives in pull-progress.ts).
 import { CriError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
-import { progressCheckInterval, type PullProgress } from "./pull-progress.js";
+import { describeProgress, progressCheckInterval, ProgressLogThrottle, type PullProgress } from "./pull-progress.js";
 
 export interface PullWatch {
   /** The stall error, once the watchdog fired (the pull was aborted for it). */
@@ -17,10 +17,15 @@ function formatMs(ms: number): string {
 
 export function watchPull(ref: string, progress: PullProgress, progressTimeoutMs: number, started: number, abort: AbortController, logger: Logger): PullWatch {
   let stall: CriError | undefined;
+  const logThrottle = new ProgressLogThrottle(started);
   const ticker = setInterval(() => {
     const now = Date.now();
     const snap = progress.snapshot();
-    logger.info("pulling image", { image: ref, bytesRead: snap.bytesRead, totalBytes: snap.totalBytes, activeDownloads: snap.activeDownloads, blobs: `${snap.blobsDone}/${snap.blobs}`, elapsedMs: now - started });
+    // For a person reading the log: at most one line every few seconds, with the rate.
+    const report = logThrottle.next(now, snap);
+    if (report) {
+      logger.info(`pulling image ${ref}: ${describeProgress(report)}`, { image: ref, ...report, activeDownloads: snap.activeDownloads, blobs: `${snap.blobsDone}/${snap.blobs}` });
+    }
     if (progress.stalled(now)) {
       stall = new CriError(
         Code.DEADLINE_EXCEEDED,

@@ -378,7 +378,8 @@ describe("pod sandboxes across crib restarts", () => {
     const args = ["--config", toml, "--listen", cfg.listen, "--containerd-address", cfg.containerdAddress, "--namespace", namespace, "--root-dir", cfg.rootDir, "--state-dir", cfg.stateDir, "--log-level", "error"];
     // Kill at several points of the RPC: before, during and after network setup and task start.
     for (const delayMs of [30, 120, 250, 400, 700]) {
-      const child = spawn(join(import.meta.dirname, "../../bin/crib"), args, { stdio: "ignore" });
+      // From source through tsx: bin/crib runs dist/, which a test run does not build.
+      const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../src/main.ts"), ...args], { stdio: "ignore" });
       const client = connectCri(cfg.listen);
       try {
         const deadline = Date.now() + 20_000;
