@@ -50,6 +50,8 @@ export interface Config {
   metricsAddress: string;
   /** Request deadline for ordinary containerd calls. */
   containerdTimeoutMs: number;
+  /** --trace-file / trace_file: one JSON line per CRI RPC with its containerd calls ("" = off). */
+  traceFile: string;
 }
 
 export const DEFAULTS: Config = {
@@ -82,6 +84,7 @@ export const DEFAULTS: Config = {
   },
   metricsAddress: "",
   containerdTimeoutMs: 30_000,
+  traceFile: "",
 };
 
 /** Parses Go-style durations ("5m", "1h30m", "250ms", "10s"); a bare number is seconds. */
@@ -170,6 +173,7 @@ export function applyToml(base: Config, doc: Toml): Config {
   }
   if (!c.runtimes[c.defaultRuntimeName]) throw invalidArgument(`config default_runtime_name: no runtime ${c.defaultRuntimeName} in [runtimes]`);
   c.metricsAddress = str(doc, "metrics_address", c.metricsAddress);
+  c.traceFile = str(doc, "trace_file", c.traceFile);
   return c;
 }
 
@@ -197,7 +201,14 @@ Flags:
                                the same namespace)
   --metrics-address HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (config
                                metrics_address; off by default; ":PORT" listens on 127.0.0.1)
+  --trace-file PATH            append one JSON line per CRI RPC to PATH: the request's ids, duration,
+                               gRPC code and the containerd calls it made in order (config
+                               trace_file; off by default); start-up and task exit handling are
+                               recorded as "(start-up)" and "(task exit)" lines
   --help                       this text
+
+Subcommands:
+  crib trace FILE              print a recorded trace file as call trees
 
 Defaults of the config file: sandbox_image=${DEFAULTS.sandboxImage}, snapshotter=${DEFAULTS.snapshotter},
 cni bin_dir=${DEFAULTS.cniBinDir}, conf_dir=${DEFAULTS.cniConfDir},
@@ -225,6 +236,7 @@ export function parseCli(argv: string[]): CliResult {
       "log-format": { type: "string" },
       "allow-containerd-cri": { type: "boolean" },
       "metrics-address": { type: "string" },
+      "trace-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -243,6 +255,7 @@ export function parseCli(argv: string[]): CliResult {
   }
   if (values["allow-containerd-cri"]) o.allowContainerdCri = true;
   if (values["metrics-address"]) o.metricsAddress = values["metrics-address"];
+  if (values["trace-file"]) o.traceFile = values["trace-file"];
   const r: CliResult = { help: values.help === true, overrides: o };
   if (values.config) r.configFile = values.config;
   return r;

@@ -3,8 +3,16 @@ import { loadConfig, parseCli, USAGE } from "./config.js";
 import { createLogger } from "./log.js";
 import { messageOf } from "./errors.js";
 import { startCrib } from "./server/server.js";
+import { traceCommand } from "./trace/print.js";
+
+/** `crib NAME ARGS...` runs a subcommand; anything else is the server's flags. */
+const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  trace: traceCommand,
+};
 
 async function main(argv: string[]): Promise<number> {
+  const sub = SUBCOMMANDS[argv[0] ?? ""];
+  if (sub) return sub(argv.slice(1));
   let cli;
   try {
     cli = parseCli(argv);
