@@ -115,6 +115,11 @@ export class TraceRecorder {
   }
 }
 
+/** Runs fn as recorded background work when a recorder is given, else just runs it. */
+export function traced<T>(recorder: TraceRecorder | undefined, name: string, request: Fields, fn: () => T): T {
+  return recorder ? recorder.background(name, request, fn) : fn();
+}
+
 function lineOf(rpc: string, request: Fields, startedNs: bigint, calls: readonly TracedCall[], err: unknown): TraceLine {
   const now = process.hrtime.bigint();
   const ms = Number(now - startedNs) / 1e6;
