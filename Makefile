@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --import tsx --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: all deps node-deps gen build typecheck lint run test test-unit test-integration bench clean
+.PHONY: all deps node-deps gen build typecheck lint run test test-unit test-integration bench clean mapping
 
 all: build
 
@@ -36,6 +36,10 @@ test-unit: gen
 
 test-integration: gen
 	npx tsx test/harness/run.ts --with-cri -- $(NODE_TEST) test/integration/*.test.ts
+
+# docs/mapping.md from a real run of test/mapping/scenario.ts (test/integration/mapping.test.ts checks it).
+mapping: deps gen
+	npx tsx test/harness/run.ts -- npx tsx test/mapping/generate.ts
 
 bench: deps gen
 	npx tsx test/harness/run.ts --with-cri -- npx tsx bench/run.ts

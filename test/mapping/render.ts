@@ -124,13 +124,19 @@ export function docCalls(calls: readonly RecordedCall[], norm: Normaliser): DocC
   return out;
 }
 
+/** Streams are recorded when they end; a failed RPC may answer before its progress stream is closed. */
+const STREAM = "streaming.v1.Streaming/Stream";
+
 function docCase(line: TraceLine, what: string, kinds: Map<string, IdKind>, subs: readonly Substitution[]): DocCase {
   const norm = new Normaliser(kinds, subs);
   const request = norm.fields(line.request);
-  const c: DocCase = { rpc: line.rpc, what, request, code: line.code, calls: docCalls(line.calls, norm) };
+  const calls = line.code === "OK" ? line.calls : line.calls.filter((c) => c.method !== STREAM);
+  const c: DocCase = { rpc: line.rpc, what, request, code: line.code, calls: docCalls(calls, norm) };
   if (line.error) c.error = norm.text(line.error);
   return c;
 }
+
+const BACKGROUND_ORDER = ["(start-up check)", "(start-up)", "(task exit)", "(exec session)", "(attach session)"];
 
 /** The scenario's cases ("RPC: what" notes, each followed by its RPC's line) and the background lines' distinct shapes. */
 export function collectCases(entries: readonly TraceEntry[], subs: readonly Substitution[]): { cases: DocCase[]; background: DocCase[] } {
@@ -154,7 +160,13 @@ export function collectCases(entries: readonly TraceEntry[], subs: readonly Subs
     const c = docCase(l, "", kinds, subs);
     background.set(JSON.stringify(c), c);
   }
-  const sorted = [...background.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+  const rank = (c: DocCase) => {
+    const i = BACKGROUND_ORDER.indexOf(c.rpc);
+    return i < 0 ? BACKGROUND_ORDER.length : i;
+  };
+  const sorted = [...background.entries()]
+    .sort(([a, ca], [b, cb]) => rank(ca) - rank(cb) || (ca.rpc < cb.rpc ? -1 : ca.rpc > cb.rpc ? 1 : 0) || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, c]) => c);
   return { cases, background: sorted };
 }
 
@@ -271,9 +283,13 @@ export function renderMapping(entries: readonly TraceEntry[], subs: readonly Sub
     for (const c of mine) out.push(...caseBlock(c, `### ${c.what === "" ? rpc : c.what}`));
   }
   out.push("## Background work", "", "Work outside any RPC, recorded as pseudo-RPC lines; each distinct shape once.", "");
-  for (const c of background) out.push(...caseBlock(c, `### ${c.rpc}${fieldsText(c.request) === "" ? "" : ` ${fieldsText(c.request)}`}`));
+  background.forEach((c) => {
+    const same = background.filter((b) => b.rpc === c.rpc);
+    const nth = same.length > 1 ? `, shape ${same.indexOf(c) + 1} of ${same.length}` : "";
+    out.push(...caseBlock(c, `### ${c.rpc}${nth}`));
+  });
   out.push("## Not exercised by the scenario", "");
-  out.push(missing.length === 0 ? "None." : `${missing.join(", ")}: crib answers UNIMPLEMENTED (no containerd calls).`, "");
+  out.push(missing.length === 0 ? "None." : `The scenario does not call ${missing.join(", ")} (crib answers them UNIMPLEMENTED).`, "");
   out.push(
     "## containerd 1.7 and 1.6",
     "",
