@@ -3,7 +3,7 @@
 // trace of the CRI RPC being served. grpc-js reconnects by itself when containerd restarts.
 import * as grpc from "@grpc/grpc-js";
 import { createServiceClient, type CallOpts, type ServiceClient } from "../rpc/proto-service.js";
-import { recordCall, type TracedCall } from "./trace.js";
+import { currentTrace, recordCall, type TracedCall } from "./trace.js";
 import { requestFields } from "../trace/request-fields.js";
 import type { TraceRecorder } from "../trace/recorder.js";
 import { Containers } from "../gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
@@ -94,6 +94,7 @@ export class Containerd {
     const hooks = {
       defaultTimeoutMs: opts.defaultTimeoutMs ?? 30_000,
       metadata: (callOpts?: CallOpts) => {
+        if (recording) opts.recorder?.callStarted(currentTrace()?.calls);
         const md = new grpc.Metadata();
         md.set("containerd-namespace", namespace);
         if (callOpts?.lease) md.set("containerd-lease", callOpts.lease);
@@ -108,6 +109,7 @@ export class Containerd {
         };
         if (recording) Object.assign(call, { fields: requestFields(call.method, req), startedNs: started });
         recordCall(call);
+        if (recording) opts.recorder?.callEnded(currentTrace()?.calls);
         this.onCall?.(call.method, call.code, call.ms / 1000);
       },
     };

@@ -38,12 +38,18 @@ export interface NoteLine {
 
 /** Background work without a promise to wait for is written once no call came for this long. */
 const QUIET_MS = 1500;
+/** How long an RPC's line waits for calls it left running (a lease released without waiting). */
+const INFLIGHT_WAIT_MS = 5000;
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 export class TraceRecorder {
   private readonly out: WriteStream;
   private readonly pending = new Set<{ flush(err: unknown): void }>();
+  /** Calls still running per trace (keyed by its calls list), and the lines waiting for them. */
+  private readonly inflight = new Map<readonly TracedCall[], number>();
+  private readonly waiting = new Map<readonly TracedCall[], () => void>();
+  private settledWaiters: (() => void)[] = [];
 
   constructor(readonly path: string) {
     // Appended to: a restarted crib continues the same file.
@@ -51,9 +57,43 @@ export class TraceRecorder {
     this.out.on("error", () => undefined); // a full disk must not take crib down; the trace is best effort
   }
 
-  /** One CRI RPC has ended (called by the instrumented wrapper). */
+  /**
+   * One CRI RPC has ended (called by the instrumented wrapper). Calls it started and left
+   * running are waited for (up to INFLIGHT_WAIT_MS), so they are in its line.
+   */
   rpc(rpc: string, req: unknown, startedNs: bigint, calls: readonly TracedCall[], err: unknown): void {
-    this.write(lineOf(rpc, criRequestFields(req), startedNs, calls, err));
+    const endNs = process.hrtime.bigint();
+    const request = criRequestFields(req);
+    const write = () => {
+      this.waiting.delete(calls);
+      clearTimeout(timer);
+      this.write(lineOf(rpc, request, startedNs, endNs, calls, err));
+      if (this.waiting.size === 0) for (const w of this.settledWaiters.splice(0)) w();
+    };
+    if (!this.inflight.get(calls)) return write();
+    const timer = setTimeout(write, INFLIGHT_WAIT_MS);
+    timer.unref();
+    this.waiting.set(calls, write);
+  }
+
+  /** A containerd call of the current trace started (called by the containerd client). */
+  callStarted(calls: readonly TracedCall[] | undefined): void {
+    if (calls) this.inflight.set(calls, (this.inflight.get(calls) ?? 0) + 1);
+  }
+
+  /** ... and ended (after it was recorded). */
+  callEnded(calls: readonly TracedCall[] | undefined): void {
+    if (!calls) return;
+    const n = (this.inflight.get(calls) ?? 1) - 1;
+    if (n > 0) return void this.inflight.set(calls, n);
+    this.inflight.delete(calls);
+    this.waiting.get(calls)?.();
+  }
+
+  /** Resolves once no RPC line waits for its calls (the mapping scenario's steps stay in order). */
+  settled(): Promise<void> {
+    if (this.waiting.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   note(note: string): void {
@@ -72,7 +112,7 @@ export class TraceRecorder {
         if (trace.done) return;
         trace.done = true; // calls of work it left running are no longer its own
         this.pending.delete(entry);
-        if (trace.calls.length > 0 || err) this.write(lineOf(name, request, startedNs, trace.calls, err));
+        if (trace.calls.length > 0 || err) this.write(lineOf(name, request, startedNs, process.hrtime.bigint(), trace.calls, err));
       },
     };
     this.pending.add(entry);
@@ -102,6 +142,7 @@ export class TraceRecorder {
 
   /** Writes what background work is still open, then closes the file. */
   async close(): Promise<void> {
+    for (const w of [...this.waiting.values()]) w();
     for (const p of [...this.pending]) p.flush(null);
     await new Promise<void>((resolve) => this.out.end(resolve));
   }
@@ -120,13 +161,12 @@ export function traced<T>(recorder: TraceRecorder | undefined, name: string, req
   return recorder ? recorder.background(name, request, fn) : fn();
 }
 
-function lineOf(rpc: string, request: Fields, startedNs: bigint, calls: readonly TracedCall[], err: unknown): TraceLine {
-  const now = process.hrtime.bigint();
-  const ms = Number(now - startedNs) / 1e6;
+function lineOf(rpc: string, request: Fields, startedNs: bigint, endNs: bigint, calls: readonly TracedCall[], err: unknown): TraceLine {
+  const ms = Number(endNs - startedNs) / 1e6;
   const line: TraceLine = {
     rpc,
     request,
-    time: new Date(Date.now() - ms).toISOString(),
+    time: new Date(Date.now() - Number(process.hrtime.bigint() - startedNs) / 1e6).toISOString(),
     ms: round(ms),
     code: err ? Code[codeOf(err)] : "OK",
     calls: calls.map((c) => ({

@@ -124,14 +124,10 @@ export function docCalls(calls: readonly RecordedCall[], norm: Normaliser): DocC
   return out;
 }
 
-/** Streams are recorded when they end; a failed RPC may answer before its progress stream is closed. */
-const STREAM = "streaming.v1.Streaming/Stream";
-
 function docCase(line: TraceLine, what: string, kinds: Map<string, IdKind>, subs: readonly Substitution[]): DocCase {
   const norm = new Normaliser(kinds, subs);
   const request = norm.fields(line.request);
-  const calls = line.code === "OK" ? line.calls : line.calls.filter((c) => c.method !== STREAM);
-  const c: DocCase = { rpc: line.rpc, what, request, code: line.code, calls: docCalls(calls, norm) };
+  const c: DocCase = { rpc: line.rpc, what, request, code: line.code, calls: docCalls(line.calls, norm) };
   if (line.error) c.error = norm.text(line.error);
   return c;
 }

@@ -11,7 +11,7 @@ import { criRequestFields } from "../../src/trace/cri-fields.js";
 import { formatLine, parseTrace } from "../../src/trace/print.js";
 import { TraceRecorder, type TraceLine } from "../../src/trace/recorder.js";
 import { protoAny } from "../../src/containerd/any.js";
-import { recordCall } from "../../src/containerd/trace.js";
+import { recordCall, type TracedCall } from "../../src/containerd/trace.js";
 import { CreateContainerRequestSchema, UpdateContainerRequestSchema } from "../../src/gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
 import { CreateTaskRequestSchema, ExecProcessRequestSchema, KillRequestSchema } from "../../src/gen/github.com/containerd/containerd/api/services/tasks/v1/tasks_pb.js";
 import { PrepareSnapshotRequestSchema } from "../../src/gen/github.com/containerd/containerd/api/services/snapshots/v1/snapshots_pb.js";
@@ -143,4 +143,24 @@ test("background work is written as a pseudo-RPC line: at settle, or once quiet"
     lines.map((l) => ("note" in l ? `note ${l.note}` : `${l.rpc} ${JSON.stringify(l.request)} ${l.calls.map((c) => c.method).join(",")}`)),
     ["(start-up) {} containers.v1.Containers/List,tasks.v1.Tasks/Get", "note a note", '(task exit) {"containerId":"c1"} tasks.v1.Tasks/Delete'],
   );
+});
+
+test("an RPC's line waits for the calls it left running, so they are in it", async () => {
+  const path = join(mkdtempSync(join(tmpdir(), "crib-trace-")), "trace.jsonl");
+  const rec = new TraceRecorder(path);
+  const calls: TracedCall[] = [];
+  const started = process.hrtime.bigint();
+  rec.callStarted(calls);
+  rec.rpc("CreateContainer", { containerId: "c1" }, started, calls, null);
+  let settled = false;
+  const s = rec.settled().then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(settled, false, "still waiting for the lease release");
+  calls.push({ method: "leases.v1.Leases/Delete", ids: {}, fields: { id: "crib-run-c1" }, ms: 1, code: "OK", startedNs: process.hrtime.bigint() });
+  rec.callEnded(calls);
+  await s;
+  await rec.close();
+  const [line] = parseTrace(readFileSync(path, "utf8")) as TraceLine[];
+  assert.deepEqual(line!.request, { containerId: "c1" });
+  assert.deepEqual(line!.calls.map((c) => c.method), ["leases.v1.Leases/Delete"]);
 });
