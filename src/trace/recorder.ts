@@ -64,14 +64,15 @@ export class TraceRecorder {
   rpc(rpc: string, req: unknown, startedNs: bigint, calls: readonly TracedCall[], err: unknown): void {
     const endNs = process.hrtime.bigint();
     const request = criRequestFields(req);
+    let timer: NodeJS.Timeout | undefined;
     const write = () => {
       this.waiting.delete(calls);
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       this.write(lineOf(rpc, request, startedNs, endNs, calls, err));
       if (this.waiting.size === 0) for (const w of this.settledWaiters.splice(0)) w();
     };
     if (!this.inflight.get(calls)) return write();
-    const timer = setTimeout(write, INFLIGHT_WAIT_MS);
+    timer = setTimeout(write, INFLIGHT_WAIT_MS);
     timer.unref();
     this.waiting.set(calls, write);
   }
