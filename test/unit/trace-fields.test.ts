@@ -11,6 +11,7 @@ import { criRequestFields } from "../../src/trace/cri-fields.js";
 import { formatLine, parseTrace } from "../../src/trace/print.js";
 import { TraceRecorder, type TraceLine } from "../../src/trace/recorder.js";
 import { protoAny } from "../../src/containerd/any.js";
+import { applyToml, DEFAULTS, parseCli, USAGE } from "../../src/config.js";
 import { recordCall, type TracedCall } from "../../src/containerd/trace.js";
 import { CreateContainerRequestSchema, UpdateContainerRequestSchema } from "../../src/gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
 import { CreateTaskRequestSchema, ExecProcessRequestSchema, KillRequestSchema } from "../../src/gen/github.com/containerd/containerd/api/services/tasks/v1/tasks_pb.js";
@@ -165,4 +166,12 @@ test("an RPC's line waits for the calls it left running, so they are in it", asy
   assert.equal(first!.rpc, "Version");
   assert.deepEqual(line!.request, { containerId: "c1" });
   assert.deepEqual(line!.calls.map((c) => c.method), ["leases.v1.Leases/Delete"]);
+});
+
+test("the trace file is off by default, set by trace_file or --trace-file", () => {
+  assert.equal(DEFAULTS.traceFile, "");
+  assert.equal(applyToml(DEFAULTS, { trace_file: "/var/log/crib/trace.jsonl" }).traceFile, "/var/log/crib/trace.jsonl");
+  assert.equal(parseCli(["--trace-file", "/tmp/t.jsonl"]).overrides.traceFile, "/tmp/t.jsonl");
+  assert.match(USAGE, /--trace-file PATH/);
+  assert.match(USAGE, /crib trace FILE/);
 });
