@@ -203,8 +203,9 @@ Flags:
                                metrics_address; off by default; ":PORT" listens on 127.0.0.1)
   --trace-file PATH            append one JSON line per CRI RPC to PATH: the request's ids, duration,
                                gRPC code and the containerd calls it made in order (config
-                               trace_file; off by default); start-up and task exit handling are
-                               recorded as "(start-up)" and "(task exit)" lines
+                               trace_file; off by default); start-up, task exit handling and
+                               exec/attach sessions are recorded as "(start-up)", "(task exit)",
+                               "(exec session)" lines
   --help                       this text
 
 Subcommands:

@@ -275,6 +275,7 @@ export function renderMapping(entries: readonly TraceEntry[], subs: readonly Sub
     "- Streaming calls (`Streaming/Stream`, `Events/Subscribe`) are recorded when they end; their fields are in their messages.",
     "- Exec, Attach and PortForward only hand out a URL: their containerd calls happen in the session",
     "  (see [Background work](#background-work)); port-forward sessions make none (`nsenter` + `socat`).",
+    "  Tasks/ResizePty for terminal resizes is called from the session's event handlers, outside its trace, and is not shown.",
     "",
     "## RPCs",
     "",
