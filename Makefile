@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --import tsx --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: all deps node-deps gen build typecheck lint run test test-unit test-integration test-compat bench clean
+.PHONY: all deps node-deps gen build typecheck lint run test test-unit test-integration test-compat bench clean mapping
 
 all: build
 
@@ -46,6 +46,10 @@ test-compat: gen
 	  echo "== containerd $$v: $(COMPAT_TESTS)"; \
 	  CRIB_CONTAINERD=$$v npx tsx test/harness/run.ts -- $(NODE_TEST) $(COMPAT_TESTS) || exit 1; \
 	done
+
+# docs/mapping.md from a real run of test/mapping/scenario.ts (test/integration/mapping.test.ts checks it).
+mapping: deps gen
+	npx tsx test/harness/run.ts -- npx tsx test/mapping/generate.ts
 
 # The benchmark runs bin/crib, i.e. the built dist/.
 bench: deps build

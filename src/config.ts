@@ -54,6 +54,8 @@ export interface Config {
   metricsAddress: string;
   /** Request deadline for ordinary containerd calls. */
   containerdTimeoutMs: number;
+  /** --trace-file / trace_file: one JSON line per CRI RPC with its containerd calls ("" = off). */
+  traceFile: string;
 }
 
 export const DEFAULTS: Config = {
@@ -88,6 +90,7 @@ export const DEFAULTS: Config = {
   },
   metricsAddress: "",
   containerdTimeoutMs: 30_000,
+  traceFile: "",
 };
 
 /** Parses Go-style durations ("5m", "1h30m", "250ms", "10s"); a bare number is seconds. */
@@ -178,6 +181,7 @@ export function applyToml(base: Config, doc: Toml): Config {
   }
   if (!c.runtimes[c.defaultRuntimeName]) throw invalidArgument(`config default_runtime_name: no runtime ${c.defaultRuntimeName} in [runtimes]`);
   c.metricsAddress = str(doc, "metrics_address", c.metricsAddress);
+  c.traceFile = str(doc, "trace_file", c.traceFile);
   return c;
 }
 
@@ -216,11 +220,17 @@ Flags:
                                off by default; a config in conf_dir always wins)
   --restrict-oom-score-adj     config restrict_oom_score_adj = true
   --version                    print crib's version
+  --trace-file PATH            append one JSON line per CRI RPC to PATH: the request's ids, duration,
+                               gRPC code and the containerd calls it made in order (config
+                               trace_file; off by default); start-up, task exit handling and
+                               exec/attach sessions are recorded as "(start-up)", "(task exit)",
+                               "(exec session)" lines
   --help                       this text
 
 Subcommands:
   crib migrate check [flags]   what crib would adopt from containerd's CRI and what not
                                (read-only; \`crib migrate check --help\`)
+  crib trace FILE              print a recorded trace file as call trees
 
 Defaults of the config file: sandbox_image=${DEFAULTS.sandboxImage}, snapshotter=${DEFAULTS.snapshotter},
 cni bin_dir=${DEFAULTS.cniBinDir}, conf_dir=${DEFAULTS.cniConfDir},
@@ -255,6 +265,7 @@ export function parseCli(argv: string[]): CliResult {
       "default-cni": { type: "boolean" },
       "restrict-oom-score-adj": { type: "boolean" },
       version: { type: "boolean" },
+      "trace-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -276,6 +287,7 @@ export function parseCli(argv: string[]): CliResult {
   if (values["metrics-address"]) o.metricsAddress = values["metrics-address"];
   if (values["default-cni"]) o.defaultCni = true;
   if (values["restrict-oom-score-adj"]) o.restrictOOMScoreAdj = true;
+  if (values["trace-file"]) o.traceFile = values["trace-file"];
   const r: CliResult = { help: values.help === true, overrides: o };
   if (values.version) r.version = true;
   if (values.config) r.configFile = values.config;

@@ -9,6 +9,7 @@ import { useDefaultNetwork } from "./network/default-network.js";
 /** `crib NAME ...`: each subcommand is a module whose run(argv) returns the exit code. */
 const SUBCOMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   check: () => import("./check/check-command.js"),
+  trace: () => import("./trace/print.js").then((m) => ({ run: m.traceCommand })),
   migrate: () => import("./migrate/check-command.js").then((m) => ({ run: m.runMigrateCommand })),
 };
 

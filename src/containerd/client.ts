@@ -3,7 +3,9 @@
 // trace of the CRI RPC being served. grpc-js reconnects by itself when containerd restarts.
 import * as grpc from "@grpc/grpc-js";
 import { createServiceClient, type CallOpts, type ServiceClient } from "../rpc/proto-service.js";
-import { recordCall } from "./trace.js";
+import { currentTrace, recordCall, type TracedCall } from "./trace.js";
+import { requestFields } from "../trace/request-fields.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { Containers } from "../gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
 import { Content } from "../gen/github.com/containerd/containerd/api/services/content/v1/content_pb.js";
 import { Diff } from "../gen/github.com/containerd/containerd/api/services/diff/v1/diff_pb.js";
@@ -25,6 +27,8 @@ export interface ContainerdOptions {
   namespace: string;
   /** Deadline of a call that does not set its own. */
   defaultTimeoutMs?: number;
+  /** The --trace-file recorder; when set, every call also records its key request fields and start. */
+  recorder?: TraceRecorder;
 }
 
 /** Request fields worth naming in a trace line: they identify what the call touched. */
@@ -69,6 +73,7 @@ export class Containerd {
   readonly address: string;
   /** Called once per containerd call with its outcome (the metrics endpoint's per-method latencies). */
   onCall: ((method: string, code: string, seconds: number) => void) | undefined;
+  readonly recorder: TraceRecorder | undefined;
   private readonly client: grpc.Client;
 
   constructor(opts: ContainerdOptions) {
@@ -84,22 +89,27 @@ export class Containerd {
       "grpc.default_authority": "localhost",
     });
     const namespace = opts.namespace;
+    const recording = opts.recorder !== undefined;
+    this.recorder = opts.recorder;
     const hooks = {
       defaultTimeoutMs: opts.defaultTimeoutMs ?? 30_000,
       metadata: (callOpts?: CallOpts) => {
+        if (recording) opts.recorder?.callStarted(currentTrace()?.calls);
         const md = new grpc.Metadata();
         md.set("containerd-namespace", namespace);
         if (callOpts?.lease) md.set("containerd-lease", callOpts.lease);
         return md;
       },
       observe: (path: string, req: unknown, started: bigint, err: grpc.ServiceError | null) => {
-        const call = {
+        const call: TracedCall = {
           method: path.replace(/^\/containerd\.services\./, "").replace(/^\//, ""),
           ids: idsOf(req),
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           code: err ? (grpc.status[err.code] ?? String(err.code)) : "OK",
         };
+        if (recording) Object.assign(call, { fields: requestFields(call.method, req), startedNs: started });
         recordCall(call);
+        if (recording) opts.recorder?.callEnded(currentTrace()?.calls);
         this.onCall?.(call.method, call.code, call.ms / 1000);
       },
     };

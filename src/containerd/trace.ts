@@ -10,10 +10,16 @@ export interface TracedCall {
   ms: number;
   /** gRPC status code name, "OK" on success. */
   code: string;
+  /** Set only when a trace file is recorded: the request fields src/trace/request-fields.ts picks. */
+  fields?: Record<string, string>;
+  /** Set only when a trace file is recorded: when the call started (process.hrtime). */
+  startedNs?: bigint;
 }
 
 export interface RpcTrace {
   calls: TracedCall[];
+  /** A recorded background trace that was written: later calls of work it spawned are dropped. */
+  done?: boolean;
 }
 
 const storage = new AsyncLocalStorage<RpcTrace>();
@@ -21,6 +27,11 @@ const storage = new AsyncLocalStorage<RpcTrace>();
 export function runTraced<T>(fn: () => Promise<T>): { trace: RpcTrace; result: Promise<T> } {
   const trace: RpcTrace = { calls: [] };
   return { trace, result: storage.run(trace, fn) };
+}
+
+/** Runs fn (sync or async) with calls attributed to the given trace. */
+export function withTrace<T>(trace: RpcTrace, fn: () => T): T {
+  return storage.run(trace, fn);
 }
 
 export function currentTrace(): RpcTrace | undefined {
@@ -32,5 +43,5 @@ const MAX_CALLS = 200;
 
 export function recordCall(call: TracedCall): void {
   const t = storage.getStore();
-  if (t && t.calls.length < MAX_CALLS) t.calls.push(call);
+  if (t && t.calls.length < MAX_CALLS && !t.done) t.calls.push(call);
 }

@@ -80,13 +80,16 @@ export class TaskExitMonitor {
     if (topic === "/tasks/exit") {
       const e = unpackAny(event, TaskExitSchema);
       if (!e) return;
-      this.handlers.onExit({
+      const exit = {
         containerId: e.containerId,
         processId: e.id,
         pid: e.pid,
         exitStatus: e.exitStatus,
         exitedAtNs: timestampNs(e.exitedAt) ?? nowNs(),
-      });
+      };
+      const rec = this.cd.recorder;
+      if (rec) rec.background("(task exit)", { containerId: exit.containerId, processId: exit.processId }, () => this.handlers.onExit(exit));
+      else this.handlers.onExit(exit);
     } else if (topic === "/tasks/oom") {
       const e = unpackAny(event, TaskOOMSchema);
       if (e) this.handlers.onOOM?.(e.containerId);

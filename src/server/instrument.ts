@@ -3,9 +3,10 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
-import { runTraced } from "../containerd/trace.js";
+import { runTraced, type TracedCall } from "../containerd/trace.js";
 import { Code, codeOf, messageOf, toServiceError, unavailable, unimplemented } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 
 /** Reads are logged at debug, mutations at info (containerd's CRI does the same split). */
 const READ_RPC = /^(Version|Status|RuntimeConfig|List.*|.*Status|ImageFsInfo|.*Stats|.*Metrics|ListMetricDescriptors|GetContainerEvents)$/;
@@ -31,6 +32,8 @@ export interface InstrumentOptions {
   isReady: () => boolean;
   /** Called once per RPC when it ends, with its gRPC status name ("OK" on success): the metrics endpoint's counts and latencies. */
   observe?: (method: string, code: string, seconds: number) => void;
+  /** --trace-file: one line per RPC with its containerd calls. */
+  recorder?: TraceRecorder | undefined;
 }
 
 type AnyUnary = (req: never, call: never) => Promise<unknown>;
@@ -54,6 +57,7 @@ export function instrumentService(
 
 function logOutcome(opts: InstrumentOptions, method: DescMethod, req: unknown, started: bigint, calls: unknown[], err: unknown) {
   const elapsedNs = Number(process.hrtime.bigint() - started);
+  opts.recorder?.rpc(method.name, req, started, calls as TracedCall[], err);
   opts.observe?.(method.name, err ? Code[codeOf(err)] : "OK", elapsedNs / 1e9);
   const ms = Math.round(elapsedNs / 1e4) / 100;
   const fields: Record<string, unknown> = { rpc: method.name, ...idsOf(req as Record<string, unknown>), ms };

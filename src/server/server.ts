@@ -15,6 +15,7 @@ import { instrumentService } from "./instrument.js";
 import { prepareSocketPath, restrictSocket } from "./socket.js";
 import { refuseUnadoptablePods } from "../migrate/adoption-guard.js";
 import { imageHandlers, runtimeHandlers, startServices, type Services } from "./handlers.js";
+import { TraceRecorder } from "../trace/recorder.js";
 
 export interface Crib {
   deps: CriDeps;
@@ -22,8 +23,8 @@ export interface Crib {
   stop(): Promise<void>;
 }
 
-async function connectContainerd(config: Config, logger: Logger): Promise<Containerd> {
-  const cd = new Containerd({ address: config.containerdAddress, namespace: config.namespace, defaultTimeoutMs: config.containerdTimeoutMs });
+async function connectContainerd(config: Config, logger: Logger, recorder: TraceRecorder | undefined): Promise<Containerd> {
+  const cd = new Containerd({ address: config.containerdAddress, namespace: config.namespace, defaultTimeoutMs: config.containerdTimeoutMs, recorder });
   try {
     await cd.waitReady(10_000);
   } catch (e) {
@@ -35,12 +36,18 @@ async function connectContainerd(config: Config, logger: Logger): Promise<Contai
 }
 
 export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
-  const containerd = await connectContainerd(config, logger);
+  const recorder = config.traceFile ? new TraceRecorder(config.traceFile) : undefined;
+  /** Start-up work outside any RPC, recorded as a pseudo-RPC line when tracing. */
+  const traced = <T>(name: string, fn: () => Promise<T>) => (recorder ? recorder.background(name, {}, fn) : fn());
+  const containerd = await connectContainerd(config, logger, recorder).catch(async (e: unknown) => {
+    await recorder?.close();
+    throw e;
+  });
   let ready = false;
   let services: Services | undefined;
   let server: grpc.Server | undefined;
   try {
-    const capabilities = await detectCapabilities(containerd).catch((e) => {
+    const capabilities = await traced("(start-up check)", () => detectCapabilities(containerd)).catch((e) => {
       throw wrap(e, "failed to detect containerd capabilities");
     });
     if (capabilities.criPluginLoaded && !config.allowContainerdCri) {
@@ -53,13 +60,13 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
     const ownOOMScoreAdj = Number((await readFile("/proc/self/oom_score_adj", "utf8")).trim());
     const handlerFeatures = await introspectHandlerFeatures(containerd, config, logger);
     const deps: CriDeps = { config, containerd, capabilities, logger, ownOOMScoreAdj, handlerFeatures };
-    services = await startServices(deps);
+    services = await traced("(start-up)", () => startServices(deps));
 
     server = new grpc.Server({
       "grpc.max_receive_message_length": 16 << 20,
       "grpc.max_send_message_length": 16 << 20,
     });
-    const opts = { logger, isReady: () => ready, observe: services.metrics?.observeRpc };
+    const opts = { logger, isReady: () => ready, observe: services.metrics?.observeRpc, recorder };
     server.addService(grpcServiceDefinition(RuntimeService), instrumentService(RuntimeService, runtimeHandlers(deps, services), opts));
     server.addService(grpcServiceDefinition(ImageService), instrumentService(ImageService, imageHandlers(deps, services), opts));
 
@@ -92,12 +99,14 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
         });
         await svc.stop();
         containerd.close();
+        await recorder?.close();
       },
     };
   } catch (e) {
     server?.forceShutdown();
     await services?.stop();
     containerd.close();
+    await recorder?.close();
     throw e;
   }
 }

@@ -13,6 +13,7 @@ import { serveExec } from "./exec-session.js";
 import { serveAttach } from "./attach-session.js";
 import { streamingTlsKeyPair } from "./tls-cert.js";
 import { ExecFifoPool } from "./exec-fifo-pool.js";
+import { traced } from "../trace/recorder.js";
 
 export class StreamingService {
   private constructor(
@@ -46,8 +47,8 @@ export class StreamingService {
       idleTimeoutMs: config.streamIdleTimeoutMs,
       logger,
       runtime: {
-        exec: (req, io) => serveExec(containers, fifos, req, io),
-        attach: (req, io) => serveAttach(containers, req, io),
+        exec: (req, io) => traced(deps.containerd.recorder, "(exec session)", { containerId: req.containerId }, () => serveExec(containers, fifos, req, io)),
+        attach: (req, io) => traced(deps.containerd.recorder, "(attach session)", { containerId: req.containerId }, () => serveAttach(containers, req, io)),
         podNetwork: (id) => readyPodNetwork(sandboxes, id),
       },
     });
