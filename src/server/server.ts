@@ -12,6 +12,7 @@ import type { Logger } from "../log.js";
 import type { CriDeps } from "../cri/deps.js";
 import { instrumentService } from "./instrument.js";
 import { prepareSocketPath, restrictSocket } from "./socket.js";
+import { lockInstance } from "./instance-lock.js";
 import { imageHandlers, runtimeHandlers, startServices, type Services } from "./handlers.js";
 
 export interface Crib {
@@ -33,7 +34,12 @@ async function connectContainerd(config: Config, logger: Logger): Promise<Contai
 }
 
 export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
-  const containerd = await connectContainerd(config, logger);
+  // First of all: a second crib on the same dirs or socket stops here, having touched nothing.
+  const lock = await lockInstance(config);
+  const containerd = await connectContainerd(config, logger).catch(async (e: unknown) => {
+    await lock.release();
+    throw e;
+  });
   let ready = false;
   let services: Services | undefined;
   let server: grpc.Server | undefined;
@@ -88,12 +94,14 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
         });
         await svc.stop();
         containerd.close();
+        await lock.release();
       },
     };
   } catch (e) {
     server?.forceShutdown();
     await services?.stop();
     containerd.close();
+    await lock.release();
     throw e;
   }
 }
