@@ -5,19 +5,23 @@
 # - bookworm packages (runc, CNI plugins, registry, image tools, compiler) via apt-get;
 # - containerd 2.x, which bookworm lacks: the sid .deb is only unpacked into
 #   .cache/containerd-2/ (never installed, so the system keeps bookworm's libc and runc);
-# - upstream CRI/containerd protos from sid into .cache/upstream-protos/ for wire tests.
+# - upstream CRI/containerd protos from sid into .cache/upstream-protos/ for wire tests;
+# - checkpointctl, which bookworm lacks and whose sid build needs glibc >= 2.38: the sid
+#   .deb and sid's libc6 are only unpacked into .cache/checkpointctl/ and run through that
+#   libc's own loader (bin/checkpointctl), never installed.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$REPO/.cache"
 CONTAINERD_DIR="$CACHE/containerd-2"
+CHECKPOINTCTL_DIR="$CACHE/checkpointctl"
 PROTOS_DIR="$CACHE/upstream-protos"
 SID_SOURCES=/etc/apt/sources.list.d/crib-sid.sources
 SID_PIN=/etc/apt/preferences.d/crib-pin
 
 # iptables: the CNI portmap plugin shells out to it.
 APT_PACKAGES=(runc containernetworking-plugins iptables docker-registry skopeo umoci busybox
-  apache2-utils socat iproute2 util-linux gcc libc6-dev mount)
+  apache2-utils socat iproute2 util-linux gcc libc6-dev mount criu)
 PROTO_PACKAGES=(golang-github-kubernetes-cri-api-dev golang-github-containerd-containerd-api-dev golang-github-containerd-cgroups-dev)
 
 export DEBIAN_FRONTEND=noninteractive
@@ -144,8 +148,32 @@ install_upstream_protos() {
   say "unpacked upstream protos (${specs[*]}) into ${PROTOS_DIR#"$REPO"/}"
 }
 
+install_checkpointctl() {
+  [[ -x $CHECKPOINTCTL_DIR/bin/checkpointctl ]] && return 0
+  local v libc
+  v="$(sid_version_or_update checkpointctl)"
+  libc="$(sid_version_or_update libc6)"
+  rm -rf "$CHECKPOINTCTL_DIR.tmp"
+  download_and_extract "$CHECKPOINTCTL_DIR.tmp" "checkpointctl=$v" "libc6=$libc"
+  mkdir -p "$CHECKPOINTCTL_DIR.tmp/bin"
+  cat >"$CHECKPOINTCTL_DIR.tmp/bin/checkpointctl" <<'EOF'
+#!/bin/sh
+# checkpointctl from sid with sid's libc, through that libc's loader (the system keeps bookworm's).
+d="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
+ld="$(ls "$d"/usr/lib/*-linux-gnu/ld-linux*.so.* | head -n1)"
+exec "$ld" --library-path "$(dirname "$ld")" "$d/usr/bin/checkpointctl" "$@"
+EOF
+  chmod 755 "$CHECKPOINTCTL_DIR.tmp/bin/checkpointctl"
+  echo "checkpointctl $v libc6 $libc" >"$CHECKPOINTCTL_DIR.tmp/VERSION"
+  "$CHECKPOINTCTL_DIR.tmp/bin/checkpointctl" --help >/dev/null || die "unpacked checkpointctl $v does not run"
+  rm -rf "$CHECKPOINTCTL_DIR"
+  mv "$CHECKPOINTCTL_DIR.tmp" "$CHECKPOINTCTL_DIR"
+  say "unpacked checkpointctl $v (with libc6 $libc) into ${CHECKPOINTCTL_DIR#"$REPO"/}"
+}
+
 ensure_sid_sources
 [[ $APT_LISTS_STALE -eq 1 ]] && apt_update_once
 install_apt_packages
 install_containerd2
 install_upstream_protos
+install_checkpointctl
