@@ -6,8 +6,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { status as Code } from "@grpc/grpc-js";
-import { CgroupDriver } from "../../src/gen/runtime/v1/api_pb.js";
+import { CgroupDriver, RuntimeService } from "../../src/gen/runtime/v1/api_pb.js";
+import { grpcServiceDefinition } from "../../src/rpc/proto-service.js";
+import { instrumentService } from "../../src/server/instrument.js";
 import { DEFAULTS, type Config } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startCrib } from "../../src/server/server.js";
@@ -67,13 +70,22 @@ describe("CRI server", () => {
   });
 
   it("an RPC crib does not serve answers UNIMPLEMENTED with its name", async () => {
+    // crib now serves every runtime.v1 RPC: the wrapper is shown on a server without handlers.
+    const sock = join(t.harness.scratchDir, `unimplemented-${process.pid}.sock`);
+    const server = new grpc.Server();
+    server.addService(grpcServiceDefinition(RuntimeService), instrumentService(RuntimeService, {}, { logger: silentLogger(), isReady: () => true }));
+    await new Promise<void>((res, rej) => server.bindAsync(`unix://${sock}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+    const bare = connectCri(sock);
     try {
-      await t.client.runtime.updatePodSandboxResources({ podSandboxId: "x" });
+      await bare.runtime.updatePodSandboxResources({ podSandboxId: "x" });
       assert.fail("expected an error");
     } catch (e) {
       const err = e as { code: number; details: string };
       assert.equal(err.code, Code.UNIMPLEMENTED);
       assert.match(err.details, /UpdatePodSandboxResources/);
+    } finally {
+      bare.close();
+      server.forceShutdown();
     }
   });
 
