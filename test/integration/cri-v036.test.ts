@@ -2,7 +2,7 @@
 // the List RPCs' items (filters included) in chunks each under the 16 MiB message limit,
 // also for a list too large for one message; UpdatePodSandboxResources writes the pod
 // cgroup and records the values in the Sandbox Store's updated-resources extension.
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
@@ -53,6 +53,9 @@ describe("cri-api v0.36", () => {
     }
   });
 
+  // Each test starts from no pods: a failed one must not leave its containers in the next one's lists.
+  afterEach(() => t.removeAllPods());
+
   async function runPod(): Promise<{ id: string; config: PodSandboxConfig }> {
     seq++;
     const config = {
@@ -99,7 +102,8 @@ describe("cri-api v0.36", () => {
     const statIds = (xs: { attributes?: { id: string } }[]) => xs.map((s) => s.attributes!.id).sort();
     const cs = (await collect(t.client.runtime.streamContainerStats({}))).flatMap((m) => m.containerStats);
     assert.deepEqual(statIds(cs), statIds((await t.client.runtime.listContainerStats({})).stats));
-    assert.ok(cs.every((s) => s.cpu && s.memory));
+    const runningStats = cs.find((s) => s.attributes?.id === running);
+    assert.ok(runningStats?.cpu && runningStats.memory, "the running container's stats carry cpu and memory");
     const ps = (await collect(t.client.runtime.streamPodSandboxStats({ filter: { id: a.id } }))).flatMap((m) => m.podSandboxStats);
     assert.deepEqual(statIds(ps), [a.id]);
     const pm = (await collect(t.client.runtime.streamPodSandboxMetrics({}))).flatMap((m) => m.podSandboxMetrics);
@@ -121,14 +125,14 @@ describe("cri-api v0.36", () => {
     assert.equal(await codeOfCall(t.client.runtime.listContainers({})), Code.RESOURCE_EXHAUSTED, "the unary List no longer fits one message");
 
     const chunks = await collect(t.client.runtime.streamContainers({}));
-    assert.ok(chunks.length >= 2, `${chunks.length} chunks`);
+    assert.ok(chunks.length >= 2, `${chunks.length} chunks, expected at least 2`);
     for (const ch of chunks) {
       assert.ok(ch.containers.length >= 1, "every message carries at least one item");
       assert.ok(encoded(StreamContainersResponseSchema, ch) < 16 << 20, "each chunk is under 16 MiB");
     }
     const all: Container[] = chunks.flatMap((c) => c.containers);
     assert.deepEqual(all.map((c) => c.id).sort(), [...ids].sort(), "every container exactly once");
-    assert.ok(all.every((c) => c.annotations["big"] === big));
+    assert.ok(all.every((c) => c.annotations["big"] === big), "every item keeps its annotations");
 
     // Where the List fits (half the containers), the streamed items equal it.
     for (const half of ["odd", "even"]) {
@@ -168,7 +172,7 @@ describe("cri-api v0.36", () => {
       Resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 256 << 20 },
     });
     // The pod's own metadata extension is kept.
-    assert.ok(got.sandbox!.extensions["metadata"], "metadata extension kept");
+    assert.ok(got.sandbox!.extensions["metadata"] !== undefined, "metadata extension kept");
 
     assert.equal(await codeOfCall(t.client.runtime.updatePodSandboxResources({ podSandboxId: "no-such-pod" })), Code.NOT_FOUND);
     assert.equal(await codeOfCall(t.client.runtime.updatePodSandboxResources({ podSandboxId: pod.id, resources: { cpuShares: -1n } })), Code.INVALID_ARGUMENT);
