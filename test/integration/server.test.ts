@@ -4,6 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import net from "node:net";
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -106,7 +107,21 @@ describe("CRI server", () => {
   });
 
   it("a second server on a live socket is refused; a stale socket is replaced", async () => {
-    await assert.rejects(startCrib({ ...t.config }, silentLogger()), (e: unknown) => e instanceof CriError && e.code === Code.FAILED_PRECONDITION && /another server/.test(e.message));
+    // Another crib on the same dirs and socket stops at the instance lock (test/integration/instance-lock.test.ts).
+    await assert.rejects(startCrib({ ...t.config }, silentLogger()), (e: unknown) => e instanceof CriError && e.code === Code.FAILED_PRECONDITION && /another crib is using the root dir/.test(e.message));
+    // Any other server answering on the socket is refused too.
+    const live = join(t.harness.scratchDir, `live-${process.pid}.sock`);
+    const liveServer = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => liveServer.listen(live, r));
+    try {
+      const own = join(t.harness.scratchDir, `live-${process.pid}`);
+      await assert.rejects(
+        startCrib({ ...t.config, listen: live, rootDir: join(own, "root"), stateDir: join(own, "state") }, silentLogger()),
+        (e: unknown) => e instanceof CriError && e.code === Code.FAILED_PRECONDITION && /another server is already serving/.test(e.message),
+      );
+    } finally {
+      await new Promise((r) => liveServer.close(r));
+    }
     // A socket file nobody answers on (its server was killed) is taken over.
     const stale = join(t.harness.scratchDir, "stale.sock");
     const child = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, "SIGKILL"))`]);
