@@ -5,7 +5,9 @@
 # - bookworm packages (runc, CNI plugins, registry, image tools, compiler) via apt-get;
 # - containerd 2.x, which bookworm lacks: the sid .deb is only unpacked into
 #   .cache/containerd-2/ (never installed, so the system keeps bookworm's libc and runc);
-# - upstream CRI/containerd protos from sid into .cache/upstream-protos/ for wire tests.
+# - upstream CRI/containerd protos from sid into .cache/upstream-protos/ for wire tests;
+# - checkpointctl is not installed: only trixie/sid build it, against glibc >= 2.38, and
+#   crib never takes libc from a newer suite; tests use one found on PATH, else skip that step.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +19,7 @@ SID_PIN=/etc/apt/preferences.d/crib-pin
 
 # iptables: the CNI portmap plugin shells out to it.
 APT_PACKAGES=(runc containernetworking-plugins iptables docker-registry skopeo umoci busybox
-  apache2-utils socat iproute2 util-linux gcc libc6-dev mount)
+  apache2-utils socat iproute2 util-linux gcc libc6-dev mount criu)
 PROTO_PACKAGES=(golang-github-kubernetes-cri-api-dev golang-github-containerd-containerd-api-dev golang-github-containerd-cgroups-dev)
 
 export DEBIAN_FRONTEND=noninteractive
@@ -158,6 +160,7 @@ install_upstream_protos() {
   mv "$PROTOS_DIR.tmp" "$PROTOS_DIR"
   say "unpacked upstream protos (${specs[*]}) into ${PROTOS_DIR#"$REPO"/}"
 }
+
 
 ensure_sid_sources
 [[ $APT_LISTS_STALE -eq 1 ]] && apt_update_once

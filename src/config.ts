@@ -203,6 +203,8 @@ Flags:
   --namespace NAME             containerd namespace (default ${DEFAULTS.namespace})
   --root-dir DIR               persistent state (default ${DEFAULTS.rootDir})
   --state-dir DIR              volatile state (default ${DEFAULTS.stateDir})
+                               root dir, state dir and socket are each locked (crib.lock, <listen>.lock):
+                               a second crib given any of them exits 1 before touching anything
   --log-level LEVEL            error|warn|info|debug (default ${DEFAULTS.logLevel}); at debug every
                                RPC's log line lists the containerd calls it made
   --log-format FORMAT          json|text (default ${DEFAULTS.logFormat})

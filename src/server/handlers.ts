@@ -30,6 +30,9 @@ import { getContainerEvents } from "../cri/events-get.js";
 import { StatsService } from "../cri/stats-service.js";
 import { updateRuntimeConfig } from "../cri/runtime-update-config.js";
 import { checkpointContainer } from "../cri/runtime-checkpoint.js";
+// --- cri-api v0.36 ---
+import { imageStreamHandlers, runtimeStreamHandlers } from "../cri/list-streams.js";
+import { updatePodSandboxResources } from "../cri/sandbox-update-resources.js";
 // --- streaming (issue 5) ---
 import { StreamingService } from "../streaming/streaming-service.js";
 
@@ -102,7 +105,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
 
 export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
   const hooks = s.containerService;
-  return {
+  const handlers: Partial<RuntimeHandlers> = {
     version: version(deps),
     status: status(deps),
     runtimeConfig: runtimeConfig(deps),
@@ -125,14 +128,17 @@ export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHand
     // --- streaming (issue 5) ---
     ...s.streaming.handlers(),
   };
+  // --- cri-api v0.36: Stream* (the List RPCs in chunks) and UpdatePodSandboxResources ---
+  return { ...handlers, ...runtimeStreamHandlers(handlers), updatePodSandboxResources: updatePodSandboxResources(deps, s.runtime) };
 }
 
 export function imageHandlers(deps: CriDeps, s: Services): Partial<ImageHandlers> {
-  return {
+  const handlers: Partial<ImageHandlers> = {
     listImages: listImages(s.images),
     imageStatus: imageStatus(s.images),
     pullImage: pullImage(deps.config, s.images),
     removeImage: removeImage(deps.containerd, s.images),
     imageFsInfo: imageFsInfo(s.images),
   };
+  return { ...handlers, ...imageStreamHandlers(handlers) };
 }

@@ -14,6 +14,7 @@ import type { CriDeps } from "../cri/deps.js";
 import { instrumentService } from "./instrument.js";
 import { prepareSocketPath, restrictSocket } from "./socket.js";
 import { refuseUnadoptablePods } from "../migrate/adoption-guard.js";
+import { lockInstance } from "./instance-lock.js";
 import { imageHandlers, runtimeHandlers, startServices, type Services } from "./handlers.js";
 import { TraceRecorder } from "../trace/recorder.js";
 
@@ -36,11 +37,14 @@ async function connectContainerd(config: Config, logger: Logger, recorder: Trace
 }
 
 export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
+  // First of all: a second crib on the same dirs or socket stops here, having touched nothing.
+  const lock = await lockInstance(config);
   const recorder = config.traceFile ? new TraceRecorder(config.traceFile) : undefined;
   /** Start-up work outside any RPC, recorded as a pseudo-RPC line when tracing. */
   const traced = <T>(name: string, fn: () => Promise<T>) => (recorder ? recorder.background(name, {}, fn) : fn());
   const containerd = await connectContainerd(config, logger, recorder).catch(async (e: unknown) => {
     await recorder?.close();
+    await lock.release();
     throw e;
   });
   let ready = false;
@@ -100,6 +104,7 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
         await svc.stop();
         containerd.close();
         await recorder?.close();
+        await lock.release();
       },
     };
   } catch (e) {
@@ -107,6 +112,7 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
     await services?.stop();
     containerd.close();
     await recorder?.close();
+    await lock.release();
     throw e;
   }
 }

@@ -16,6 +16,11 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
+/** Refuses a socket path another server answers on; changes nothing. */
+export async function refuseLiveSocket(path: string): Promise<void> {
+  if (await answers(path)) throw failedPrecondition(`another server is already serving ${path}`);
+}
+
 export async function prepareSocketPath(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o750 });
   let exists = true;

@@ -4,10 +4,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import net from "node:net";
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { status as Code } from "@grpc/grpc-js";
-import { CgroupDriver } from "../../src/gen/runtime/v1/api_pb.js";
+import { CgroupDriver, RuntimeService } from "../../src/gen/runtime/v1/api_pb.js";
+import { grpcServiceDefinition } from "../../src/rpc/proto-service.js";
+import { instrumentService } from "../../src/server/instrument.js";
 import { DEFAULTS, type Config } from "../../src/config.js";
 import { silentLogger } from "../../src/log.js";
 import { startCrib } from "../../src/server/server.js";
@@ -67,13 +71,22 @@ describe("CRI server", () => {
   });
 
   it("an RPC crib does not serve answers UNIMPLEMENTED with its name", async () => {
+    // crib now serves every runtime.v1 RPC: the wrapper is shown on a server without handlers.
+    const sock = join(t.harness.scratchDir, `unimplemented-${process.pid}.sock`);
+    const server = new grpc.Server();
+    server.addService(grpcServiceDefinition(RuntimeService), instrumentService(RuntimeService, {}, { logger: silentLogger(), isReady: () => true }));
+    await new Promise<void>((res, rej) => server.bindAsync(`unix://${sock}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+    const bare = connectCri(sock);
     try {
-      await t.client.runtime.updatePodSandboxResources({ podSandboxId: "x" });
+      await bare.runtime.updatePodSandboxResources({ podSandboxId: "x" });
       assert.fail("expected an error");
     } catch (e) {
       const err = e as { code: number; details: string };
       assert.equal(err.code, Code.UNIMPLEMENTED);
       assert.match(err.details, /UpdatePodSandboxResources/);
+    } finally {
+      bare.close();
+      server.forceShutdown();
     }
   });
 
@@ -94,7 +107,21 @@ describe("CRI server", () => {
   });
 
   it("a second server on a live socket is refused; a stale socket is replaced", async () => {
-    await assert.rejects(startCrib({ ...t.config }, silentLogger()), (e: unknown) => e instanceof CriError && e.code === Code.FAILED_PRECONDITION && /another server/.test(e.message));
+    // Another crib on the same dirs and socket stops at the instance lock (test/integration/instance-lock.test.ts).
+    await assert.rejects(startCrib({ ...t.config }, silentLogger()), (e: unknown) => e instanceof CriError && e.code === Code.FAILED_PRECONDITION && /another crib is using the root dir/.test(e.message));
+    // Any other server answering on the socket is refused too.
+    const live = join(t.harness.scratchDir, `live-${process.pid}.sock`);
+    const liveServer = net.createServer((c) => c.destroy());
+    await new Promise<void>((r) => liveServer.listen(live, r));
+    try {
+      const own = join(t.harness.scratchDir, `live-${process.pid}`);
+      await assert.rejects(
+        startCrib({ ...t.config, listen: live, rootDir: join(own, "root"), stateDir: join(own, "state") }, silentLogger()),
+        (e: unknown) => e instanceof CriError && e.code === Code.FAILED_PRECONDITION && /another server is already serving/.test(e.message),
+      );
+    } finally {
+      await new Promise((r) => liveServer.close(r));
+    }
     // A socket file nobody answers on (its server was killed) is taken over.
     const stale = join(t.harness.scratchDir, "stale.sock");
     const child = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, "SIGKILL"))`]);
