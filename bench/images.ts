@@ -79,14 +79,19 @@ export async function seedImages(h: HarnessInfo, n: number): Promise<string[]> {
 
 // ---------------------------------------------------------------- crib as a process
 
-interface CribProcess {
+export interface CribProcess {
   socket: string;
   child: ChildProcess;
+  /** Its root dir and namespace: a restart passes them back to startCribProcess. */
+  dir: string;
+  namespace: string;
   stop(): Promise<void>;
 }
 
-async function startCribProcess(h: HarnessInfo): Promise<CribProcess> {
-  const dir = join(h.scratchDir, `bench-${randomBytes(3).toString("hex")}`);
+/** crib as its own process (bin/crib); `reuse` restarts one on the same dirs and namespace. */
+export async function startCribProcess(h: HarnessInfo, reuse?: { dir: string; namespace: string }): Promise<CribProcess> {
+  const dir = reuse?.dir ?? join(h.scratchDir, `bench-${randomBytes(3).toString("hex")}`);
+  const namespace = reuse?.namespace ?? `bench-${randomBytes(3).toString("hex")}`;
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, "crib.sock");
   const toml = [
@@ -102,7 +107,7 @@ async function startCribProcess(h: HarnessInfo): Promise<CribProcess> {
   ].join("\n");
   writeFileSync(join(dir, "crib.toml"), toml);
   const repo = dirname(dirname(fileURLToPath(import.meta.url)));
-  const args = ["--config", join(dir, "crib.toml"), "--listen", socket, "--containerd-address", h.containerd.address, "--namespace", `bench-${randomBytes(3).toString("hex")}`, "--log-level", "warn", "--log-format", "text"];
+  const args = ["--config", join(dir, "crib.toml"), "--listen", socket, "--containerd-address", h.containerd.address, "--namespace", namespace, "--log-level", "warn", "--log-format", "text"];
   const child = spawn(join(repo, "bin/crib"), args, { stdio: ["ignore", "inherit", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const client = connectCri(socket, 2000);
@@ -113,13 +118,15 @@ async function startCribProcess(h: HarnessInfo): Promise<CribProcess> {
       break;
     } catch (e) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`crib did not start: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
   client.close();
   return {
     socket,
     child,
+    dir,
+    namespace,
     async stop() {
       child.kill("SIGTERM");
       await exited;

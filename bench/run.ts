@@ -19,6 +19,7 @@ const BENCHES: Record<string, { file: string; fn: string }> = {
   containers: { file: "containers.ts", fn: "benchContainers" },
   streaming: { file: "streaming.ts", fn: "benchStreaming" },
   stats: { file: "stats.ts", fn: "benchStats" },
+  scale: { file: "scale.ts", fn: "benchScale" },
 };
 
 async function main(): Promise<void> {
