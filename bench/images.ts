@@ -98,6 +98,7 @@ export async function startCribProcess(h: HarnessInfo, reuse?: { dir: string; na
     `sandbox_image = ${JSON.stringify(h.images.pause)}`,
     `root_dir = ${JSON.stringify(join(dir, "root"))}`,
     `state_dir = ${JSON.stringify(join(dir, "state"))}`,
+    "restrict_oom_score_adj = true",
     "[registry]",
     `config_path = ${JSON.stringify(h.hostsDir)}`,
     "[cni]",
