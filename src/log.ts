@@ -16,11 +16,36 @@ export function createLogger(level: string, format: LogFormat): Logger {
           }),
         );
   // Logs go to stderr so stdout stays free for `--help` and the like.
-  return winston.createLogger({
-    level,
-    format: fmt,
-    transports: [new winston.transports.Console({ stderrLevels: Object.keys(winston.config.npm.levels) })],
-  });
+  return dropDisabledLevels(
+    winston.createLogger({
+      level,
+      format: fmt,
+      transports: [new winston.transports.Console({ stderrLevels: Object.keys(winston.config.npm.levels) })],
+    }),
+  );
+}
+
+/**
+ * winston formats every entry (timestamp, JSON) before its transports drop the ones below
+ * their level: a debug line per read RPC cost more than the RPC. Entries of a level that
+ * is off now return at once; the level stays changeable (`logger.level = ...`).
+ */
+function dropDisabledLevels(logger: Logger): Logger {
+  type LogFn = (...args: unknown[]) => Logger;
+  const methods = logger as unknown as Record<string, LogFn>;
+  const log = logger.log.bind(logger) as LogFn;
+  methods["log"] = (level: unknown, ...rest: unknown[]) => {
+    const name = typeof level === "string" ? level : (level as { level?: unknown } | null)?.level;
+    if (typeof name === "string" && !logger.isLevelEnabled(name)) return logger;
+    return log(level, ...rest);
+  };
+  for (const name of Object.keys(logger.levels)) {
+    const method = methods[name];
+    if (typeof method !== "function") continue;
+    const bound = method.bind(logger);
+    methods[name] = (...args: unknown[]) => (logger.isLevelEnabled(name) ? bound(...args) : logger);
+  }
+  return logger;
 }
 
 /** A logger for tests and library use that writes nothing. */
