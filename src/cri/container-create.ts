@@ -99,8 +99,8 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   });
   await mkdir(dirs.root, { recursive: true, mode: 0o755 });
   await mkdir(dirs.volatile, { recursive: true, mode: 0o755 });
-  // mkfifo is a child process: let it run while containerd prepares the snapshot.
-  const fifosReady = createFifos(containerFifos(ctx, id, config));
+  // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
+  const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
   fifosReady.catch(() => undefined);
 
   const { tags, digests } = splitImageReferences(image.references);
