@@ -112,7 +112,7 @@ export async function startCribProcess(h: HarnessInfo, reuse?: { dir: string; na
   const child = spawn(join(repo, "bin/crib"), args, { stdio: ["ignore", "inherit", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const client = connectCri(socket, 2000);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       await client.runtime.version({});

@@ -1,7 +1,8 @@
 // bench/scale: every RPC answered from memory, measured with many containers and images
 // present (default 500 containers in 10 pods, 100 of them running, 200 images), crib as
 // its own process (bin/crib, as in production) vs containerd's built-in CRI. Prints p50
-// and p99 of each read, crib's RSS, and crib's restart: time to the first answer and
+// and p99 of each read, the serving processes' CPU per call (crib + its containerd vs the
+// CRI containerd: meaningful on a loaded machine where latencies are not), crib's RSS, and crib's restart: time to the first answer and
 // until every container is listed again.
 //
 // BENCH_SCALE=0.1 divides the counts for quick iterations (at least 1 of each).
@@ -61,7 +62,23 @@ async function teardown(c: CriClient, p: Populated): Promise<void> {
 
 type Reads = Record<string, number[]>;
 
-async function reads(c: CriClient, p: Populated): Promise<Reads> {
+/** CPU seconds (user + system) the processes used so far; 0 for one that is gone. */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name: state is [0], utime [11], stime [12] (clock ticks, 100 Hz).
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks * 10;
+}
+
+/** Latencies per read, and the CPU ms per call the serving processes spent (load-independent). */
+async function reads(c: CriClient, p: Populated, servers: number[]): Promise<{ ms: Reads; cpu: Record<string, number> }> {
   const pick = <T>(xs: T[], i: number) => xs[(i * 7) % xs.length]!;
   const ops: Record<string, (i: number) => Promise<unknown>> = {
     Version: () => c.runtime.version({}),
@@ -79,8 +96,13 @@ async function reads(c: CriClient, p: Populated): Promise<Reads> {
   // One warm-up call each (the first stats call measures every writable layer).
   for (const fn of Object.values(ops)) await fn(0);
   const out: Reads = {};
-  for (const [name, fn] of Object.entries(ops)) out[name] = await sample(name === "ListContainerStats" ? 30 : SAMPLES, fn);
-  return out;
+  const cpu: Record<string, number> = {};
+  for (const [name, fn] of Object.entries(ops)) {
+    const before = cpuMs(servers);
+    out[name] = await sample(name === "ListContainerStats" ? 30 : SAMPLES, fn);
+    cpu[name] = (cpuMs(servers) - before) / out[name]!.length;
+  }
+  return { ms: out, cpu };
 }
 
 function rssMiB(pid: number): number {
@@ -117,6 +139,7 @@ export async function benchScale(targets: Target[]): Promise<Row[]> {
   const builtin = targets.find((t) => t.name === "containerd-cri")!;
   let proc = await startCribProcess(h);
   const results: Partial<Record<Target["name"], Reads>> = {};
+  const cpu: Partial<Record<Target["name"], Record<string, number>>> = {};
   const rss = { start: rssMiB(proc.child.pid!), populated: NaN, afterReads: NaN };
   let restarted = { firstMs: NaN, allMs: NaN };
   try {
@@ -125,7 +148,10 @@ export async function benchScale(targets: Target[]): Promise<Row[]> {
     try {
       populated = await populate(cribClient, "crib", h.images.busybox, refs);
       rss.populated = rssMiB(proc.child.pid!);
-      results.crib = await reads(cribClient, populated);
+      // crib's own CPU plus its containerd's: what serving the call cost the node.
+      const r = await reads(cribClient, populated, [proc.child.pid!, h.containerd.pid]);
+      results.crib = r.ms;
+      cpu.crib = r.cpu;
       rss.afterReads = rssMiB(proc.child.pid!);
     } finally {
       cribClient.close();
@@ -140,7 +166,9 @@ export async function benchScale(targets: Target[]): Promise<Row[]> {
   }
   const cri = await populate(builtin.client, "containerd-cri", h.images.busybox, refs);
   try {
-    results["containerd-cri"] = await reads(builtin.client, cri);
+    const r = await reads(builtin.client, cri, [h.criContainerd!.pid]);
+    results["containerd-cri"] = r.ms;
+    cpu["containerd-cri"] = r.cpu;
   } finally {
     await teardown(builtin.client, cri);
   }
@@ -155,6 +183,7 @@ export async function benchScale(targets: Target[]): Promise<Row[]> {
         values: { crib: percentile(results.crib![op]!, p), "containerd-cri": percentile(results["containerd-cri"]![op]!, p) },
       });
     }
+    rows.push({ metric: `${op} server CPU per call`, unit: "ms", better: "lower", values: { crib: cpu.crib![op]!, "containerd-cri": cpu["containerd-cri"]![op]! } });
   }
   const only = (metric: string, unit: string, v: number): Row => ({ metric, unit, better: "lower", values: { crib: v, "containerd-cri": NaN } });
   rows.push(
