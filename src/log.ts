@@ -31,19 +31,21 @@ export function createLogger(level: string, format: LogFormat): Logger {
  * is off now return at once; the level stays changeable (`logger.level = ...`).
  */
 function dropDisabledLevels(logger: Logger): Logger {
-  type LogFn = (...args: unknown[]) => Logger;
+  // `this` is kept: a child logger (Object.create of this one) still writes through its own write.
+  type LogFn = (this: Logger, ...args: unknown[]) => Logger;
   const methods = logger as unknown as Record<string, LogFn>;
-  const log = logger.log.bind(logger) as LogFn;
-  methods["log"] = (level: unknown, ...rest: unknown[]) => {
+  const log = methods["log"]!;
+  methods["log"] = function (this: Logger, level: unknown, ...rest: unknown[]) {
     const name = typeof level === "string" ? level : (level as { level?: unknown } | null)?.level;
-    if (typeof name === "string" && !logger.isLevelEnabled(name)) return logger;
-    return log(level, ...rest);
+    if (typeof name === "string" && !this.isLevelEnabled(name)) return this;
+    return log.call(this, level, ...rest);
   };
   for (const name of Object.keys(logger.levels)) {
     const method = methods[name];
     if (typeof method !== "function") continue;
-    const bound = method.bind(logger);
-    methods[name] = (...args: unknown[]) => (logger.isLevelEnabled(name) ? bound(...args) : logger);
+    methods[name] = function (this: Logger, ...args: unknown[]) {
+      return this.isLevelEnabled(name) ? method.apply(this, args) : this;
+    };
   }
   return logger;
 }
