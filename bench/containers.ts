@@ -4,8 +4,8 @@
 import { loadHarness } from "../test/harness/env.js";
 import { benchPodConfig, percentile, sample, type Row, type Target, type BenchPodConfig } from "./lib.js";
 
-const LIFECYCLE_CONTAINERS = 50;
-const LISTED_CONTAINERS = 500;
+const LIFECYCLE_CONTAINERS = Math.max(1, Math.round(50 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
+const LISTED_CONTAINERS = Math.max(1, Math.round(500 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
 const SAMPLES = 50;
 
 interface Pod {

@@ -79,20 +79,26 @@ export async function seedImages(h: HarnessInfo, n: number): Promise<string[]> {
 
 // ---------------------------------------------------------------- crib as a process
 
-interface CribProcess {
+export interface CribProcess {
   socket: string;
   child: ChildProcess;
+  /** Its root dir and namespace: a restart passes them back to startCribProcess. */
+  dir: string;
+  namespace: string;
   stop(): Promise<void>;
 }
 
-async function startCribProcess(h: HarnessInfo): Promise<CribProcess> {
-  const dir = join(h.scratchDir, `bench-${randomBytes(3).toString("hex")}`);
+/** crib as its own process (bin/crib); `reuse` restarts one on the same dirs and namespace. */
+export async function startCribProcess(h: HarnessInfo, reuse?: { dir: string; namespace: string }): Promise<CribProcess> {
+  const dir = reuse?.dir ?? join(h.scratchDir, `bench-${randomBytes(3).toString("hex")}`);
+  const namespace = reuse?.namespace ?? `bench-${randomBytes(3).toString("hex")}`;
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, "crib.sock");
   const toml = [
     `sandbox_image = ${JSON.stringify(h.images.pause)}`,
     `root_dir = ${JSON.stringify(join(dir, "root"))}`,
     `state_dir = ${JSON.stringify(join(dir, "state"))}`,
+    "restrict_oom_score_adj = true",
     "[registry]",
     `config_path = ${JSON.stringify(h.hostsDir)}`,
     "[cni]",
@@ -102,24 +108,26 @@ async function startCribProcess(h: HarnessInfo): Promise<CribProcess> {
   ].join("\n");
   writeFileSync(join(dir, "crib.toml"), toml);
   const repo = dirname(dirname(fileURLToPath(import.meta.url)));
-  const args = ["--config", join(dir, "crib.toml"), "--listen", socket, "--containerd-address", h.containerd.address, "--namespace", `bench-${randomBytes(3).toString("hex")}`, "--log-level", "warn", "--log-format", "text"];
+  const args = ["--config", join(dir, "crib.toml"), "--listen", socket, "--containerd-address", h.containerd.address, "--namespace", namespace, "--log-level", "warn", "--log-format", "text"];
   const child = spawn(join(repo, "bin/crib"), args, { stdio: ["ignore", "inherit", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const client = connectCri(socket, 2000);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       await client.runtime.version({});
       break;
     } catch (e) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`crib did not start: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
   client.close();
   return {
     socket,
     child,
+    dir,
+    namespace,
     async stop() {
       child.kill("SIGTERM");
       await exited;

@@ -2,8 +2,8 @@
 // pods, and ListPodSandbox latency with 200 pods, crib vs containerd's built-in CRI.
 import { percentile, sample, type Row, type Target } from "./lib.js";
 
-const LIFECYCLE_PODS = 50;
-const LISTED_PODS = 200;
+const LIFECYCLE_PODS = Math.max(1, Math.round(50 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
+const LISTED_PODS = Math.max(1, Math.round(200 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
 const LIST_SAMPLES = 50;
 
 function podConfig(prefix: string, i: number) {

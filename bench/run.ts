@@ -19,7 +19,18 @@ const BENCHES: Record<string, { file: string; fn: string }> = {
   containers: { file: "containers.ts", fn: "benchContainers" },
   streaming: { file: "streaming.ts", fn: "benchStreaming" },
   stats: { file: "stats.ts", fn: "benchStats" },
+  scale: { file: "scale.ts", fn: "benchScale" },
 };
+
+const LIFECYCLE_STEPS = ["RunPodSandbox", "CreateContainer", "StartContainer", "StopContainer", "RemoveContainer", "StopPodSandbox", "RemovePodSandbox"];
+
+/** The sum of the seven lifecycle steps' p50 (issue 12's goal 2), when pods and containers ran. */
+function lifecycleSum(rows: Row[]): Row | undefined {
+  const steps = LIFECYCLE_STEPS.map((op) => rows.find((r) => r.metric.startsWith(`${op} p50`)));
+  if (steps.some((r) => !r)) return undefined;
+  const sum = (t: Target["name"]) => steps.reduce((acc, r) => acc + r!.values[t], 0);
+  return { metric: `Run → Create → Start → Stop → Remove container → Stop → Remove pod, sum of p50`, unit: "ms", better: "lower", values: { crib: sum("crib"), "containerd-cri": sum("containerd-cri") } };
+}
 
 async function main(): Promise<void> {
   const harness = loadHarness();
@@ -49,6 +60,7 @@ async function main(): Promise<void> {
     { name: "containerd-cri", client: builtin },
   ];
   const wanted = process.argv.slice(2);
+  const all: Row[] = [];
   try {
     for (const [name, b] of Object.entries(BENCHES)) {
       if (wanted.length && !wanted.includes(name)) continue;
@@ -56,8 +68,12 @@ async function main(): Promise<void> {
       const mod = (await import(`./${b.file}`)) as Record<string, Bench>;
       const fn = mod[b.fn];
       if (!fn) throw new Error(`bench/${b.file} does not export ${b.fn}`);
-      printTable(`bench/${name} (containerd ${harness.containerd.version}, ${new Date().toISOString()})`, await fn(targets));
+      const rows = await fn(targets);
+      all.push(...rows);
+      printTable(`bench/${name} (containerd ${harness.containerd.version}, ${new Date().toISOString()})`, rows);
     }
+    const lifecycle = lifecycleSum(all);
+    if (lifecycle) printTable("pod + container lifecycle", [lifecycle]);
   } finally {
     builtin.close();
     cribClient.close();

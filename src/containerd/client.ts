@@ -75,6 +75,11 @@ export class Containerd {
   onCall: ((method: string, code: string, seconds: number) => void) | undefined;
   readonly recorder: TraceRecorder | undefined;
   private readonly client: grpc.Client;
+  /**
+   * Counts calls that failed UNAVAILABLE (containerd went away; the event subscription
+   * always sees it): what was learnt from containerd before may be stale after one.
+   */
+  lostConnections = 0;
 
   constructor(opts: ContainerdOptions) {
     this.namespace = opts.namespace;
@@ -110,6 +115,7 @@ export class Containerd {
         if (recording) Object.assign(call, { fields: requestFields(call.method, req), startedNs: started });
         recordCall(call);
         if (recording) opts.recorder?.callEnded(currentTrace()?.calls);
+        if (err?.code === grpc.status.UNAVAILABLE) this.lostConnections++;
         this.onCall?.(call.method, call.code, call.ms / 1000);
       },
     };
@@ -129,6 +135,11 @@ export class Containerd {
     this.tasks = mk(Tasks) as ServiceClient<typeof Tasks.method>;
     this.transfer = mk(Transfer) as ServiceClient<typeof Transfer.method>;
     this.version = mk(Version) as ServiceClient<typeof Version.method>;
+  }
+
+  /** Whether the connection to containerd is up now (no call made: answers from memory). */
+  connected(): boolean {
+    return this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
   }
 
   /** Waits until the socket accepts a connection (containerd is up). */

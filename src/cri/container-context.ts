@@ -2,7 +2,9 @@
 // and the CreateContainer calls in flight; plus the status checkpoint every state change
 // goes through.
 import type { ContainerConfig } from "../gen/runtime/v1/api_pb.js";
+import { join } from "node:path";
 import { messageOf } from "../errors.js";
+import { FifoPool } from "../io/fifo-pool.js";
 import { ContainerStore, type Container } from "../store/container-store.js";
 import type { CriDeps, RuntimeState } from "./deps.js";
 import { containerDirs, writeStatusCheckpoint } from "./container-metadata.js";
@@ -21,10 +23,12 @@ export interface ContainerContext {
   containers: ContainerStore;
   /** By container name. */
   creating: Map<string, InFlightCreate>;
+  /** FIFOs made ahead for container and ExecSync stdio. */
+  fifos: FifoPool;
 }
 
 export function newContainerContext(deps: CriDeps, state: RuntimeState): ContainerContext {
-  return { deps, state, containers: new ContainerStore(), creating: new Map() };
+  return { deps, state, containers: new ContainerStore(), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")) };
 }
 
 export { nowNs } from "../clock.js";

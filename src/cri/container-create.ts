@@ -94,15 +94,25 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   const runtimeOptions = runtimeOptionsAny(runtime);
   const runtimeType = sandbox.runtimeType || runtime.runtimeType;
 
+  // A lease keeps the fresh snapshot from containerd's GC until the container holds it;
+  // asked for while the dirs are made.
+  const lease = `crib-run-${id}`;
+  const leased = cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
+  leased.catch(() => undefined);
   const dirs = dirsOf(ctx, id);
   undo.push("remove container dirs", async () => {
     await rm(dirs.root, { recursive: true, force: true });
     await rm(dirs.volatile, { recursive: true, force: true });
   });
-  await mkdir(dirs.root, { recursive: true, mode: 0o755 });
-  await mkdir(dirs.volatile, { recursive: true, mode: 0o755 });
-  // mkfifo is a child process: let it run while containerd prepares the snapshot.
-  const fifosReady = createFifos(containerFifos(ctx, id, config));
+  try {
+    await Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
+  } catch (e) {
+    // The lease must not outlive a failed create.
+    await leased.then(() => cd.leases.delete({ id: lease, sync: false })).catch(() => undefined);
+    throw e;
+  }
+  // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
+  const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
   fifosReady.catch(() => undefined);
 
   const { tags, digests } = splitImageReferences(image.references);
@@ -118,10 +128,9 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
     processLabel: "",
   };
 
-  // A lease keeps the fresh snapshot from containerd's GC until the container holds it.
-  const lease = `crib-run-${id}`;
-  await cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
+  await leased;
   let spec: OciSpec;
+  let status: ReturnType<typeof newStatus>;
   let created = false;
   try {
     const prepared = await cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
@@ -142,33 +151,43 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
       containerRootDir: dirs.root,
     });
     spec = buildContainerSpec(input);
-    await fifosReady;
-    await cd.containers
-      .create(
-        {
-          container: {
-            id,
-            labels: containerLabels(config.labels, image.config.Labels),
-            image: image.name,
-            runtime: { name: runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-            spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
-            snapshotter: cfg.snapshotter,
-            snapshotKey: id,
-            sandbox: sandbox.meta.id,
-            extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
+    status = newStatus(nowNs());
+    status.resources = resourcesFromSpec(spec);
+    // The status checkpoint is written while containerd records the container.
+    const checkpointed = writeStatusCheckpoint(dirs.root, status);
+    const recorded = (async () => {
+      await fifosReady;
+      await cd.containers
+        .create(
+          {
+            container: {
+              id,
+              labels: containerLabels(config.labels, image.config.Labels),
+              image: image.name,
+              runtime: { name: runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+              spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+              snapshotter: cfg.snapshotter,
+              snapshotKey: id,
+              sandbox: sandbox.meta.id,
+              extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
+            },
           },
-        },
-        { lease },
-      )
-      .catch((e) => {
-        throw wrap(e, "failed to create containerd container");
-      });
+          { lease },
+        )
+        .catch((e) => {
+          throw wrap(e, "failed to create containerd container");
+        });
+    })();
+    // Both settle before anything is undone: the undo removes the dir the checkpoint goes to.
+    const [rec, ckpt] = await Promise.allSettled([recorded, checkpointed]);
+    if (rec.status === "rejected") throw rec.reason;
     undo.push("delete containerd container", () =>
       cd.containers.delete({ id }).catch((e) => {
         if (!isNotFound(e)) throw e;
       }),
     );
     created = true;
+    if (ckpt.status === "rejected") throw wrap(ckpt.reason, "failed to checkpoint container status");
   } finally {
     // Once the container holds the snapshot nobody needs to wait for the lease to go (one
     // left by a crash expires, and crib's start-up sweep removes it); after a failure the
@@ -177,11 +196,6 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
     if (!created) await released;
   }
 
-  const status = newStatus(nowNs());
-  status.resources = resourcesFromSpec(spec);
-  await writeStatusCheckpoint(dirs.root, status).catch((e) => {
-    throw wrap(e, "failed to checkpoint container status");
-  });
   return new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
 }
 

@@ -81,7 +81,7 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
   const readers: FifoReader[] = [];
   let created = false;
   try {
-    await createFifos(fifos);
+    await createFifos(fifos, ctx.fifos);
     const out = new CappedBuffer(MAX_EXEC_OUTPUT);
     const err = new CappedBuffer(MAX_EXEC_OUTPUT);
     const stdout = await openFifoReader(fifos.stdout);

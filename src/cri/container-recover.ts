@@ -53,7 +53,7 @@ async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Proces
   const p = await taskOf(ctx, c.id);
   if (!p) {
     const state = containerState(s);
-    if (state === ContainerState.CONTAINER_CREATED) await createFifos(containerFifos(ctx, c.id, c.meta.config));
+    if (state === ContainerState.CONTAINER_CREATED) await createFifos(containerFifos(ctx, c.id, c.meta.config), ctx.fifos);
     else if (state === ContainerState.CONTAINER_RUNNING) {
       // It ran, and its task vanished while crib was down: nobody knows how it ended.
       s.pid = 0;

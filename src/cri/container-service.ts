@@ -51,8 +51,9 @@ export class ContainerService {
   }
 
   /** Rebuilds the store from containerd; run after the sandboxes are recovered and before exits are watched. */
-  recover(): Promise<void> {
-    return recoverContainers(this.ctx);
+  async recover(): Promise<void> {
+    await this.ctx.fifos.start();
+    await recoverContainers(this.ctx);
   }
 
   /** A task exit from the monitor; false when the task is not one of crib's containers. */
@@ -100,5 +101,6 @@ export class ContainerService {
       pending.push(io.done);
     }
     await Promise.all(pending);
+    await this.ctx.fifos.stop();
   }
 }

@@ -111,10 +111,12 @@ async function hostPathFacts(config: ContainerConfig): Promise<Record<string, Ho
 async function sandboxFiles(ctx: ContainerContext, sandboxId: string, sandboxConfig: PodSandboxConfig): Promise<SandboxFiles> {
   const p = sandboxPaths(ctx.deps.config.rootDir, ctx.deps.config.stateDir, sandboxId, isHostIpc(sandboxConfig));
   const files: SandboxFiles = {};
-  if (await exists(p.hostname)) files.hostname = p.hostname;
-  if (await exists(p.hosts)) files.hosts = p.hosts;
-  if (await exists(p.resolvConf)) files.resolvConf = p.resolvConf;
-  if (p.shm !== "/dev/shm" && (await exists(p.shm))) files.shm = p.shm;
+  // Asked together: each is a threadpool round trip.
+  const [hostname, hosts, resolvConf, shm] = await Promise.all([exists(p.hostname), exists(p.hosts), exists(p.resolvConf), p.shm !== "/dev/shm" && exists(p.shm)]);
+  if (hostname) files.hostname = p.hostname;
+  if (hosts) files.hosts = p.hosts;
+  if (resolvConf) files.resolvConf = p.resolvConf;
+  if (shm) files.shm = p.shm;
   return files;
 }
 
@@ -178,6 +180,13 @@ export async function gatherSpecInputs(ctx: ContainerContext, a: SpecInputArgs):
   // containerd also copies what the image has at a volume's path; crib starts it empty.
   for (const v of extraMounts) await mkdir(v.hostPath, { recursive: true, mode: 0o755 });
 
+  // Independent file reads, asked together.
+  const [sandboxFilesFound, passwd, group, hostPaths] = await Promise.all([
+    sandboxFiles(ctx, a.sandbox.meta.id, a.sandboxConfig),
+    readImageFile(a.snapshotMounts, "/etc/passwd"),
+    readImageFile(a.snapshotMounts, "/etc/group"),
+    hostPathFacts(config),
+  ]);
   const input: ContainerSpecInput = {
     id: a.id,
     config,
@@ -187,14 +196,11 @@ export async function gatherSpecInputs(ctx: ContainerContext, a: SpecInputArgs):
     imageConfig: a.image.config,
     imageName: a.image.name,
     nodeHostname: hostname(),
-    sandboxFiles: await sandboxFiles(ctx, a.sandbox.meta.id, a.sandboxConfig),
+    sandboxFiles: sandboxFilesFound,
     extraMounts,
-    userFiles: {
-      passwd: await readImageFile(a.snapshotMounts, "/etc/passwd"),
-      group: await readImageFile(a.snapshotMounts, "/etc/group"),
-    },
+    userFiles: { passwd, group },
     deviceNodes,
-    hostPaths: await hostPathFacts(config),
+    hostPaths,
     seccompProfiles,
     options: facts,
   };

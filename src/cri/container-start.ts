@@ -26,7 +26,7 @@ async function startTask(ctx: ContainerContext, c: Container): Promise<void> {
   if (sandbox.state !== "ready") throw failedPrecondition(`sandbox container "${c.meta.sandboxId}" is not running`);
 
   const fifos = containerFifos(ctx, c.id, c.meta.config);
-  await createFifos(fifos);
+  await createFifos(fifos, ctx.fifos);
   const io = await openContainerIO(ctx, c, fifos);
   c.io = io;
   try {

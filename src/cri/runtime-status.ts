@@ -1,8 +1,9 @@
-// Status: RuntimeReady while containerd answers; NetworkReady while a CNI network config
-// is loadable (reason/message as containerd's CRI words them); the runtime handlers with
-// their features, and the runtime-wide features.
+// Status: RuntimeReady while the connection to containerd is up (else containerd is asked);
+// NetworkReady while a CNI network config is loadable (reason/message as containerd's CRI
+// words them); the runtime handlers with their features, and the runtime-wide features.
 import { messageOf } from "../errors.js";
-import { loadCniConfig } from "../network/cni-config.js";
+import type { loadCniConfig } from "../network/cni-config.js";
+import { cachedCniConfig } from "../network/cni-config-cache.js";
 import { cniConfigInfo } from "../network/cni-config-info.js";
 import type { Config } from "../config.js";
 import type { CriDeps, RuntimeHandlers } from "./deps.js";
@@ -12,7 +13,7 @@ import { NO_HANDLER_FEATURES, type HandlerFeatureMap } from "./runtime-features.
 export async function networkReadiness(
   confDir: string,
 ): Promise<{ ready: boolean; reason: string; message: string; loadStatus: string; loaded: Awaited<ReturnType<typeof loadCniConfig>> }> {
-  const loaded = await loadCniConfig(confDir);
+  const loaded = await cachedCniConfig(confDir);
   if (loaded.config) return { ready: true, reason: "", message: "", loadStatus: loaded.loadStatus, loaded };
   return { ready: false, reason: loaded.reason, message: loaded.message, loadStatus: loaded.loadStatus, loaded };
 }
@@ -33,7 +34,8 @@ export function status(deps: CriDeps): RuntimeHandlers["status"] {
     let runtimeReady = true;
     let runtimeMessage = "";
     try {
-      await deps.containerd.version.version({}, { timeoutMs: 5000 });
+      // A live connection is answer enough; only without one is containerd asked.
+      if (!deps.containerd.connected()) await deps.containerd.version.version({}, { timeoutMs: 5000 });
     } catch (e) {
       runtimeReady = false;
       runtimeMessage = `containerd is not reachable: ${messageOf(e)}`;

@@ -6,6 +6,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { failedPrecondition, invalidArgument, messageOf } from "../errors.js";
 import { loadCniConfig } from "../network/cni-config.js";
+import { invalidateCniConfig } from "../network/cni-config-cache.js";
 import { cniTemplateData, renderCniTemplate, TemplateError } from "../network/cni-conf-template.js";
 import type { CriDeps, RuntimeHandlers } from "./deps.js";
 
@@ -44,6 +45,7 @@ export function updateRuntimeConfig(deps: CriDeps): RuntimeHandlers["updateRunti
     // Written whole, then renamed: the CNI loader never reads half a file.
     await writeFile(`${file}.tmp`, rendered, { mode: 0o644 });
     await rename(`${file}.tmp`, file);
+    invalidateCniConfig(config.cniConfDir);
     logger.info("generated CNI config from template", { file, template: config.cniConfTemplate, podCidr: data.PodCIDRRanges.join(",") });
     return {};
   };

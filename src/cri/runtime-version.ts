@@ -12,9 +12,27 @@ export function withCribVersion(containerdVersion: string): string {
   return `${containerdVersion}${containerdVersion.includes("+") ? "." : "+"}crib-${CRIB_VERSION}`;
 }
 
-export function version(deps: CriDeps): RuntimeHandlers["version"] {
+/**
+ * containerd's version, asked again only after the connection was lost (containerd may
+ * have been upgraded) or while it is down (the call then fails UNAVAILABLE, as it should):
+ * containerd's CRI answers Version from memory too.
+ */
+function cachedVersion(deps: CriDeps): () => Promise<string> {
+  let known: { version: string; lostConnections: number } | undefined;
   return async () => {
-    const v = await deps.containerd.version.version({});
+    const cd = deps.containerd;
+    if (known && known.lostConnections === cd.lostConnections && cd.connected()) return known.version;
+    const lostConnections = cd.lostConnections;
+    const v = await cd.version.version({});
+    known = { version: v.version, lostConnections };
+    return v.version;
+  };
+}
+
+export function version(deps: CriDeps): RuntimeHandlers["version"] {
+  const containerdVersion = cachedVersion(deps);
+  return async () => {
+    const v = { version: await containerdVersion() };
     return {
       version: KUBELET_API_VERSION,
       runtimeName: "containerd",

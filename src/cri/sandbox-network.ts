@@ -2,7 +2,7 @@
 // config and src/network (which knows CNI but not the CRI).
 import { join } from "node:path";
 import type { Config } from "../config.js";
-import { loadCniConfig } from "../network/cni-config.js";
+import { cachedCniConfig } from "../network/cni-config-cache.js";
 import { setupPodNetwork, teardownPodNetwork, type PodNetworkOptions } from "../network/cni.js";
 import { podCapabilityArgs, podCniArgs } from "../network/cni-pod-args.js";
 import { toContainerdCniResult } from "../network/cni-result.js";
@@ -14,7 +14,7 @@ export function netnsDir(config: Config): string {
 }
 
 async function podNetworkOptions(config: Config, meta: SandboxMetadata): Promise<PodNetworkOptions> {
-  const loaded = await loadCniConfig(config.cniConfDir);
+  const loaded = await cachedCniConfig(config.cniConfDir);
   if (!loaded.config) throw failedPrecondition(`cni config not initialized: ${loaded.loadStatus}`);
   return {
     binDirs: config.cniBinDir.split(":").filter(Boolean),

@@ -141,10 +141,12 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
       // A lease keeps the fresh snapshot from containerd's GC until the container holds it.
       const lease = `crib-run-${id}`;
       await cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
+      let created;
+      let task = false;
       try {
         undo.push("delete pause container and snapshot", () => deleteContainerAndSnapshot(cd, id, config.snapshotter, id));
         const prepared = await cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease });
-        await cd.containers.create(
+        created = await cd.containers.create(
           {
             container: {
               id,
@@ -161,16 +163,21 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         );
         undo.push("delete pause task", () => deleteTask(cd, id));
         await cd.tasks.create({ containerId: id, rootfs: prepared.mounts, stdin: "", stdout: "", stderr: "", terminal: false });
+        task = true;
       } finally {
-        await cd.leases.delete({ id: lease, sync: false }).catch(() => undefined);
+        // Once the container holds the snapshot nobody waits for the lease to go (one left
+        // by a crash expires, and the start-up sweep removes it); after a failure the
+        // caller must find nothing left.
+        const released = cd.leases.delete({ id: lease, sync: false }).catch(() => undefined);
+        if (!task) await released;
       }
       const started = await cd.tasks.start({ containerId: id });
-      const info = await cd.containers.get({ id });
-      const created = info.container?.createdAt;
+      // Containers/Create answered with the record: its created_at is the pod's.
+      const createdAt = created.container?.createdAt;
       const sandbox: Sandbox = {
         meta,
         state: "ready",
-        createdAt: timestampNs(created) ?? nowNs(),
+        createdAt: timestampNs(createdAt) ?? nowNs(),
         pid: started.pid,
         imageId: image.id,
         runtimeType: runtime.runtimeType,

@@ -11,8 +11,7 @@ import { netnsExists, removeNetns } from "../network/netns.js";
 import type { Sandbox } from "../store/sandbox-store.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "./deps.js";
 import { detachPodNetwork } from "./sandbox-network.js";
-import { isHostIpc, sandboxPaths } from "./sandbox-files.js";
-import { runCommand } from "../network/run-command.js";
+import { isHostIpc, sandboxPaths, unmountSandboxShm } from "./sandbox-files.js";
 import { deleteTask, stopTask } from "./task-ops.js";
 
 const SIGTERM = 15;
@@ -47,7 +46,7 @@ export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox
       await removeNetns(s.meta.netnsPath);
     }
     const paths = sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config));
-    if (paths.shm !== "/dev/shm") await runCommand("umount", ["-l", paths.shm]).catch(() => undefined);
+    await unmountSandboxShm(paths);
   } finally {
     s.stopping = false;
   }

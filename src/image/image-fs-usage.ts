@@ -1,7 +1,12 @@
 // ImageFsInfo's numbers: the disk and inodes used by every snapshot of crib's snapshotter
 // in the namespace (containerd's CRI sums its snapshot store, kept by a syncer that asks
 // Snapshots.Usage for each snapshot). A committed snapshot never changes, so its usage is
-// asked once; active ones (container layers being written) are asked every time.
+// asked once; active ones (container layers being written) are asked at each measurement.
+//
+// Measuring asks containerd once per active snapshot (hundreds with many containers), so
+// ImageFsInfo answers from the last measurement, as containerd's CRI answers from the
+// store its snapshot syncer refreshes: once asked, a background refresh runs every
+// REFRESH_MS, and a call waits for a measurement only when the last is older than MAX_AGE_MS.
 import type { Containerd } from "../containerd/client.js";
 import { Kind } from "../gen/github.com/containerd/containerd/api/services/snapshots/v1/snapshots_pb.js";
 import { isNotFound, wrap } from "../errors.js";
@@ -16,6 +21,10 @@ export interface ImageFsUsage {
 
 /** Snapshots.Usage calls in flight at once. */
 const USAGE_CONCURRENCY = 8;
+/** Background refresh period once ImageFsInfo was asked (containerd's syncer: 10 s). */
+const REFRESH_MS = 5_000;
+/** An answer is at most this old (the kubelet polls every 10 s or more). */
+const MAX_AGE_MS = 10_000;
 
 /** The snapshotter's root as containerd's plugin exports it, else containerd's default layout. */
 export async function snapshotterRoot(cd: Containerd, snapshotter: string): Promise<string> {
@@ -30,6 +39,10 @@ export async function snapshotterRoot(cd: Containerd, snapshotter: string): Prom
 
 export class SnapshotUsage {
   private readonly committed = new Map<string, { size: bigint; inodes: bigint }>();
+  private last: { usage: ImageFsUsage; at: number } | undefined;
+  private measuring: Promise<ImageFsUsage> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly cd: Containerd,
@@ -37,7 +50,39 @@ export class SnapshotUsage {
     readonly mountpoint: string,
   ) {}
 
+  /** The latest measurement no older than MAX_AGE_MS; starts the background refresh. */
+  async current(): Promise<ImageFsUsage> {
+    if (!this.timer && !this.stopped) {
+      this.timer = setInterval(() => void this.refresh().catch(() => undefined), REFRESH_MS);
+      this.timer.unref();
+    }
+    if (this.last && Date.now() - this.last.at < MAX_AGE_MS) return this.last.usage;
+    return this.refresh();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One measurement at a time; callers during one share it. */
+  private refresh(): Promise<ImageFsUsage> {
+    this.measuring ??= (async () => {
+      try {
+        const at = Date.now();
+        const usage = await this.measure();
+        this.last = { usage, at };
+        return usage;
+      } finally {
+        this.measuring = undefined;
+      }
+    })();
+    return this.measuring;
+  }
+
   async measure(): Promise<ImageFsUsage> {
+    const startedMs = Date.now();
     const infos: Array<{ name: string; kind: Kind }> = [];
     try {
       for await (const res of this.cd.snapshots.list({ snapshotter: this.snapshotter, filters: [] })) {
@@ -60,7 +105,8 @@ export class SnapshotUsage {
       }
     };
     await Promise.all(Array.from({ length: Math.min(USAGE_CONCURRENCY, infos.length) }, worker));
-    return { timestamp: BigInt(Date.now()) * 1_000_000n, mountpoint: this.mountpoint, usedBytes, inodesUsed };
+    // When the measurement began, as containerd reports its oldest snapshot measurement.
+    return { timestamp: BigInt(startedMs) * 1_000_000n, mountpoint: this.mountpoint, usedBytes, inodesUsed };
   }
 
   private async usageOf(key: string, committed: boolean): Promise<{ size: bigint; inodes: bigint }> {

@@ -13,7 +13,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describeExit, runCommand } from "../network/run-command.js";
+import { mkfifo, type FifoPool } from "./fifo-pool.js";
 
 const openFd = promisify(open) as (path: string, flags: number, mode?: number) => Promise<number>;
 const closeFd = promisify(close);
@@ -51,16 +51,18 @@ async function isFifo(path: string): Promise<boolean> {
   }
 }
 
-/** Creates the set's dir and FIFOs (mode 0700); FIFOs that already exist are kept. */
-export async function createFifos(set: FifoSet): Promise<void> {
+/**
+ * Creates the set's dir and FIFOs (mode 0700); FIFOs that already exist are kept. With a
+ * pool, FIFOs made ahead are moved into place instead of running `mkfifo` now.
+ */
+export async function createFifos(set: FifoSet, pool?: FifoPool): Promise<void> {
   await mkdir(set.dir, { recursive: true, mode: 0o700 });
   const wanted = [set.stdin, set.stdout, set.stderr].filter((p) => p !== "");
   const missing: string[] = [];
   for (const p of wanted) if (!(await isFifo(p))) missing.push(p);
-  if (missing.length === 0) return;
   // Node has no mkfifo(3); the coreutils binary does it without blocking anything.
-  const r = await runCommand("mkfifo", ["-m", "0700", ...missing], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`mkfifo ${missing.join(" ")}: ${describeExit(r)}: ${r.stderr.trim()}`);
+  if (pool) await pool.make(missing);
+  else await mkfifo(missing);
 }
 
 /** Removes the set's FIFOs (the dir stays: it may hold other processes' FIFOs). */

@@ -5,6 +5,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { timerDelay } from "../timer-limit.js";
+import "./text-encoding.js";
 
 export function methodPath(service: DescService, method: DescMethod): string {
   return `/${service.typeName}/${method.name}`;

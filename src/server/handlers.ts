@@ -90,6 +90,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     await metrics?.stop();
     await exits.stop();
     await containerService.stop();
+    images.fsUsage.stop();
   };
   // --- metrics endpoint (issue 6): off unless metrics_address is set ---
   try {

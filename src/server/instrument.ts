@@ -58,20 +58,29 @@ export function instrumentService(
 function logOutcome(opts: InstrumentOptions, method: DescMethod, req: unknown, started: bigint, calls: unknown[], err: unknown) {
   const elapsedNs = Number(process.hrtime.bigint() - started);
   opts.recorder?.rpc(method.name, req, started, calls as TracedCall[], err);
-  opts.observe?.(method.name, err ? Code[codeOf(err)] : "OK", elapsedNs / 1e9);
+  const code = err ? codeOf(err) : Code.OK;
+  opts.observe?.(method.name, err ? Code[code] : "OK", elapsedNs / 1e9);
+  // A NotFound on a read is an answer, not a failure worth a warning.
+  const level = err ? (code === Code.NOT_FOUND || code === Code.UNIMPLEMENTED ? "debug" : "warn") : isRead(method) ? "debug" : "info";
+  // Nothing is built for a line nobody reads: most RPCs are reads, logged at debug.
+  if (!opts.logger.isLevelEnabled(level)) return;
   const ms = Math.round(elapsedNs / 1e4) / 100;
   const fields: Record<string, unknown> = { rpc: method.name, ...idsOf(req as Record<string, unknown>), ms };
   if (opts.logger.isDebugEnabled()) fields["containerd"] = calls;
   if (err) {
-    const code = codeOf(err);
     fields["code"] = Code[code];
     fields["error"] = messageOf(err);
-    // A NotFound on a read is an answer, not a failure worth a warning.
-    const level = code === Code.NOT_FOUND || code === Code.UNIMPLEMENTED ? "debug" : "warn";
     opts.logger.log(level, `${method.name} failed`, fields);
   } else {
-    opts.logger.log(READ_RPC.test(method.name) ? "debug" : "info", `${method.name}`, fields);
+    opts.logger.log(level, `${method.name}`, fields);
   }
+}
+
+const readMethods = new WeakMap<DescMethod, boolean>();
+function isRead(method: DescMethod): boolean {
+  let read = readMethods.get(method);
+  if (read === undefined) readMethods.set(method, (read = READ_RPC.test(method.name)));
+  return read;
 }
 
 function precheck(service: DescService, method: DescMethod, handler: unknown, opts: InstrumentOptions): Error | null {

@@ -14,6 +14,7 @@ import { status as Code } from "@grpc/grpc-js";
 import { NamespaceMode, PodSandboxState, type PodSandboxConfig } from "../../src/gen/runtime/v1/api_pb.js";
 import { codeOfCall, connectCri } from "../client/cri-client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
+import { sandboxPaths } from "../../src/cri/sandbox-files.js";
 import type { Containerd } from "../../src/containerd/client.js";
 
 const run = promisify(execFile);
@@ -177,18 +178,26 @@ describe("pod sandboxes", () => {
   it("stop and remove are idempotent; a stopped pod is NOTREADY without a netns", async () => {
     const id = (await t.client.runtime.runPodSandbox({ config: podConfig() })).podSandboxId;
     const info = await verboseInfo(t, id);
+    const shm = sandboxPaths(t.config.rootDir, t.config.stateDir, id, false).shm;
+    const mounted = () => readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === shm);
+    assert.ok(mounted(), "the pod's shm is a mount while it runs");
     await t.client.runtime.stopPodSandbox({ podSandboxId: id });
     await t.client.runtime.stopPodSandbox({ podSandboxId: id });
     const st = (await t.client.runtime.podSandboxStatus({ podSandboxId: id })).status!;
     assert.equal(st.state, PodSandboxState.SANDBOX_NOTREADY);
+    assert.equal(mounted(), false, "shm unmounted by StopPodSandbox");
     assert.equal(existsSync(info.netNamespacePath), false, "netns unpinned");
     assert.equal(existsSync(`/proc/${info.pid}`), false, "pause process gone");
     await t.client.runtime.removePodSandbox({ podSandboxId: id });
     await t.client.runtime.removePodSandbox({ podSandboxId: id });
     assert.equal(await codeOfCall(t.client.runtime.podSandboxStatus({ podSandboxId: id })), Code.NOT_FOUND);
+    assert.equal(existsSync(shm), false, "shm dir removed");
     // Removing a ready pod stops it first; removing an unknown id succeeds.
     const ready = (await t.client.runtime.runPodSandbox({ config: podConfig() })).podSandboxId;
+    const readyShm = sandboxPaths(t.config.rootDir, t.config.stateDir, ready, false).shm;
     await t.client.runtime.removePodSandbox({ podSandboxId: ready });
+    assert.ok(!readFileSync("/proc/self/mountinfo", "utf8").includes(` ${readyShm} `), "a removed ready pod's shm is unmounted");
+    assert.equal(existsSync(readyShm), false);
     await t.client.runtime.removePodSandbox({ podSandboxId: "0".repeat(64) });
     await assertNothingLeft(t);
   });

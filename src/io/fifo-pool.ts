@@ -1,0 +1,75 @@
+// FIFOs made ahead of time for container and ExecSync stdio. Node has no mkfifo(3), and a
+// `mkfifo` child process forked from crib's large heap cost ~5-10 ms of CPU per container;
+// the pool makes FIFOs in batches, one process per batch, in the background, and hands
+// them out by rename(2) into the process's FIFO paths (same filesystem: the pool lives in
+// state_dir). When the pool is empty or a rename fails, `mkfifo` makes them as before.
+// The pool's directory is emptied when crib starts and stops.
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { describeExit, runCommand } from "../network/run-command.js";
+
+/** One `mkfifo` for the given paths (mode 0700). */
+export async function mkfifo(paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const r = await runCommand("mkfifo", ["-m", "0700", ...paths], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(`mkfifo ${paths.join(" ")}: ${describeExit(r)}: ${r.stderr.trim()}`);
+}
+
+export class FifoPool {
+  private readonly ready: string[] = [];
+  private refilling: Promise<void> | undefined;
+  private started = false;
+  private stopped = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly batch = 64,
+  ) {}
+
+  /** Empties the directory (FIFOs of a previous run) and makes the first batch. */
+  async start(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    this.started = true;
+    await this.refill();
+  }
+
+  get available(): number {
+    return this.ready.length;
+  }
+
+  /** Creates a FIFO at each path (whose directory exists). */
+  async make(paths: readonly string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const path of paths) {
+      const pooled = this.ready.pop();
+      if (pooled === undefined) missing.push(path);
+      else await rename(pooled, path).catch(() => missing.push(path));
+    }
+    if (this.ready.length < this.batch / 2) void this.refill().catch(() => undefined);
+    await mkfifo(missing);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.refilling?.catch(() => undefined);
+    this.ready.length = 0;
+    if (this.started) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private refill(): Promise<void> {
+    if (!this.started || this.stopped) return Promise.resolve();
+    this.refilling ??= (async () => {
+      try {
+        const paths = Array.from({ length: this.batch }, () => join(this.dir, randomBytes(12).toString("hex")));
+        await mkfifo(paths);
+        if (this.stopped) await Promise.all(paths.map((p) => rm(p, { force: true })));
+        else this.ready.push(...paths);
+      } finally {
+        this.refilling = undefined;
+      }
+    })();
+    return this.refilling;
+  }
+}
