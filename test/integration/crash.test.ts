@@ -1,0 +1,267 @@
+// Crash safety: crib (a child process, `bin/crib`) is killed with SIGKILL at a chosen
+// containerd call of RunPodSandbox, CreateContainer, StartContainer, StopPodSandbox or
+// RemovePodSandbox (the test's proxy in front of containerd.sock stops there: before
+// containerd gets the call, while it works on it, or after it answered). Then crib is
+// started again (in-process), everything is removed through the CRI, and the census must
+// be empty: no shim, cgroup dir, mount, netns, lease, container, snapshot, sandbox record,
+// IP allocation, FIFO or state dir left.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { openSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { status as Code } from "@grpc/grpc-js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ContainerConfigSchema, PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
+import { Status as TaskStatus } from "../../src/gen/github.com/containerd/containerd/api/types/task/task_pb.js";
+import type { Config } from "../../src/config.js";
+import { codeOfCall, connectCri, type CriClient } from "../client/cri-client.js";
+import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
+import { startContainerdProxy, type ContainerdProxy, type CrashTiming } from "./helpers/containerd-proxy.js";
+import { awaitCensusEmpty, censusScope, cgroupLeftovers } from "./helpers/census.js";
+
+type PodInit = MessageInitShape<typeof PodSandboxConfigSchema>;
+type ContainerInit = MessageInitShape<typeof ContainerConfigSchema>;
+
+const CGROUP_ROOT = `/crib-crash-${process.pid}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Step = "RunPodSandbox" | "CreateContainer" | "StartContainer" | "StopPodSandbox" | "RemovePodSandbox";
+interface CrashCase {
+  step: Step;
+  /** containerd method the crash is at (end of the gRPC path). */
+  method: string;
+  timing: CrashTiming;
+  nth?: number;
+  delayMs?: number;
+}
+
+const T = "tasks.v1.Tasks/";
+const CASES: CrashCase[] = [
+  { step: "RunPodSandbox", method: "Store/Create", timing: "after" },
+  { step: "RunPodSandbox", method: "Store/Update", timing: "after" },
+  { step: "RunPodSandbox", method: "Store/Update", timing: "after", nth: 2 },
+  { step: "RunPodSandbox", method: "Leases/Create", timing: "after" },
+  { step: "RunPodSandbox", method: "Snapshots/Prepare", timing: "after" },
+  { step: "RunPodSandbox", method: "Containers/Create", timing: "after" },
+  // containerd is starting the shim when its client goes away.
+  { step: "RunPodSandbox", method: `${T}Create`, timing: "during", delayMs: 5 },
+  { step: "RunPodSandbox", method: `${T}Create`, timing: "during", delayMs: 60 },
+  { step: "RunPodSandbox", method: `${T}Create`, timing: "after" },
+  { step: "RunPodSandbox", method: `${T}Start`, timing: "during" },
+  { step: "RunPodSandbox", method: "Containers/Get", timing: "before" },
+  { step: "CreateContainer", method: "Leases/Create", timing: "after" },
+  { step: "CreateContainer", method: "Snapshots/Prepare", timing: "after" },
+  { step: "CreateContainer", method: "Containers/Create", timing: "after" },
+  { step: "StartContainer", method: "Snapshots/Mounts", timing: "after" },
+  { step: "StartContainer", method: `${T}Create`, timing: "during", delayMs: 5 },
+  { step: "StartContainer", method: `${T}Create`, timing: "during", delayMs: 60 },
+  // The task is created and never started.
+  { step: "StartContainer", method: `${T}Start`, timing: "before" },
+  { step: "StartContainer", method: `${T}Start`, timing: "during" },
+  { step: "StopPodSandbox", method: `${T}Kill`, timing: "after" },
+  { step: "StopPodSandbox", method: `${T}Delete`, timing: "during" },
+  { step: "StopPodSandbox", method: `${T}Delete`, timing: "after", nth: 2 },
+  { step: "RemovePodSandbox", method: "Containers/Delete", timing: "after" },
+  { step: "RemovePodSandbox", method: "Snapshots/Remove", timing: "after" },
+  { step: "RemovePodSandbox", method: "Containers/Delete", timing: "after", nth: 2 },
+  { step: "RemovePodSandbox", method: "Store/Delete", timing: "before" },
+];
+
+function caseName(c: CrashCase): string {
+  return `${c.step}: ${c.timing} ${c.method}${c.nth ? ` #${c.nth}` : ""}${c.delayMs !== undefined ? ` +${c.delayMs}ms` : ""}`;
+}
+
+describe("crash safety: kill -9 of crib at each containerd call", () => {
+  let probe: TestCrib;
+  let cfg: Config;
+  let dir: string;
+  let args: string[];
+  let proxy: ContainerdProxy;
+  let seq = 0;
+  const cgroupParents: string[] = [];
+
+  before(async () => {
+    probe = await startTestCrib({ restrictOOMScoreAdj: true });
+    cfg = probe.config;
+    await probe.client.image.pullImage({ image: { image: probe.harness.images.busybox } });
+    await probe.stop();
+    dir = join(cfg.rootDir, "..");
+    proxy = await startContainerdProxy(cfg.containerdAddress, join(dir, "proxy.sock"));
+    const toml = join(dir, "crib.toml");
+    writeFileSync(
+      toml,
+      [
+        `sandbox_image = "${cfg.sandboxImage}"`,
+        `restrict_oom_score_adj = true`,
+        `[registry]`,
+        `config_path = "${cfg.registryConfigPath}"`,
+        `[cni]`,
+        `bin_dir = "${cfg.cniBinDir}"`,
+        `conf_dir = "${cfg.cniConfDir}"`,
+        "",
+      ].join("\n"),
+    );
+    args = ["--config", toml, "--listen", cfg.listen, "--containerd-address", proxy.socket, "--namespace", cfg.namespace, "--root-dir", cfg.rootDir, "--state-dir", cfg.stateDir, "--log-level", "debug"];
+  });
+  after(async () => {
+    await proxy?.close();
+    // The pod cgroups are the kubelet's to remove (runc creates them as parents).
+    for (const p of [...cgroupParents].reverse()) for (const h of ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd"]) tryRmdir(join("/sys/fs/cgroup", h, p));
+    for (const h of ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd"]) tryRmdir(join("/sys/fs/cgroup", h, CGROUP_ROOT));
+  });
+
+  function podConfig(): PodInit {
+    seq++;
+    const parent = `${CGROUP_ROOT}/pod-${seq}`;
+    cgroupParents.push(parent);
+    return {
+      metadata: { name: `crash-${seq}`, uid: `crash-${seq}-${process.pid}`, namespace: "default", attempt: 0 },
+      hostname: `crash-${seq}`,
+      logDirectory: join(dir, "logs", `pod-${seq}`),
+      linux: { cgroupParent: parent },
+    };
+  }
+  function containerConfig(): ContainerInit {
+    return {
+      metadata: { name: "main", attempt: 0 },
+      image: { image: probe.harness.images.busybox },
+      command: ["sh", "-c", "echo started; exec sleep 1000"],
+      logPath: "main.log",
+    };
+  }
+
+  async function startChild(): Promise<{ child: ChildProcess; client: CriClient }> {
+    const out = openSync(join(dir, `child-${seq}.log`), "w");
+    const child = spawn(join(import.meta.dirname, "../../bin/crib"), args, { stdio: ["ignore", out, out] });
+    const client = connectCri(cfg.listen);
+    const deadline = Date.now() + 60_000;
+    while ((await codeOfCall(client.runtime.version({}))) !== Code.OK) {
+      assert.ok(Date.now() < deadline && child.exitCode === null, "crib child did not start");
+      await sleep(100);
+    }
+    return { child, client };
+  }
+
+  /** Runs the RPCs before the step, then the step itself with the crash point armed. */
+  async function driveToCrash(c: CrashCase, client: CriClient, child: ChildProcess): Promise<void> {
+    const pod = podConfig();
+    const target = (): Promise<unknown> => {
+      throw new Error("unreachable");
+    };
+    let rpc: () => Promise<unknown> = target;
+    if (c.step === "RunPodSandbox") rpc = () => client.runtime.runPodSandbox({ config: pod });
+    else {
+      const podId = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
+      if (c.step === "CreateContainer") rpc = () => client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod });
+      else {
+        const ctrId = (await client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod })).containerId;
+        if (c.step === "StartContainer") rpc = () => client.runtime.startContainer({ containerId: ctrId });
+        else {
+          await client.runtime.startContainer({ containerId: ctrId });
+          if (c.step === "StopPodSandbox") rpc = () => client.runtime.stopPodSandbox({ podSandboxId: podId });
+          else {
+            await client.runtime.stopPodSandbox({ podSandboxId: podId });
+            rpc = () => client.runtime.removePodSandbox({ podSandboxId: podId });
+          }
+        }
+      }
+    }
+    const hit = proxy.arm({ method: c.method, timing: c.timing, nth: c.nth, delayMs: c.delayMs });
+    const pending = rpc();
+    pending.catch(() => undefined);
+    const outcome = await Promise.race([hit.then(() => "hit"), pending.then(() => "answered", () => "failed")]);
+    child.kill("SIGKILL");
+    await new Promise((r) => (child.exitCode === null ? child.once("exit", r) : r(undefined)));
+    assert.equal(outcome, "hit", `the crash point was never reached (the RPC ${outcome})`);
+  }
+
+  /** Everything removed through the CRI, as a kubelet would after a restart. */
+  async function removeEverything(t: TestCrib): Promise<void> {
+    for (const ctr of (await t.client.runtime.listContainers({})).containers) await t.client.runtime.removeContainer({ containerId: ctr.id });
+    for (const p of (await t.client.runtime.listPodSandbox({})).items) {
+      await t.client.runtime.stopPodSandbox({ podSandboxId: p.id });
+      await t.client.runtime.removePodSandbox({ podSandboxId: p.id });
+    }
+  }
+
+  for (const c of CASES) {
+    it(caseName(c), async () => {
+      const { child, client } = await startChild();
+      try {
+        await driveToCrash(c, client, child);
+      } finally {
+        client.close();
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
+      try {
+        await removeEverything(again);
+        await awaitCensusEmpty(censusScope(again, { cgroupParents }), caseName(c));
+      } finally {
+        await again.stop();
+      }
+    });
+  }
+
+  it("a created-but-never-started task is cleaned up in the background: crib serves first", async () => {
+    const { child, client } = await startChild();
+    let ctrId = "";
+    try {
+      const pod = podConfig();
+      const podId = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
+      ctrId = (await client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod })).containerId;
+      const hit = proxy.arm({ method: `${T}Start`, timing: "before" });
+      client.runtime.startContainer({ containerId: ctrId }).catch(() => undefined);
+      await hit;
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    } finally {
+      client.close();
+    }
+    const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
+    try {
+      // Serving while containerd still holds the task the clean-up is deleting.
+      assert.equal(await codeOfCall(again.client.runtime.version({})), Code.OK);
+      const task = await again.containerd.tasks.get({ containerId: ctrId }).catch(() => undefined);
+      assert.equal(task?.process?.status, TaskStatus.CREATED, "the created task was deleted before crib served");
+      // The store has the container, CREATED, and it can be started once the clean-up is done.
+      const st = await again.client.runtime.containerStatus({ containerId: ctrId });
+      assert.equal(st.status?.state, 0 /* CONTAINER_CREATED */);
+      await again.client.runtime.startContainer({ containerId: ctrId });
+      assert.equal((await again.client.runtime.containerStatus({ containerId: ctrId })).status?.state, 1 /* CONTAINER_RUNNING */);
+      await removeEverything(again);
+      await awaitCensusEmpty(censusScope(again, { cgroupParents }), "created task");
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it("the census sees what it is meant to see (a running pod and container are counted)", async () => {
+    const t = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
+    try {
+      const pod = podConfig();
+      const podId = (await t.client.runtime.runPodSandbox({ config: pod })).podSandboxId;
+      const ctrId = (await t.client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod })).containerId;
+      await t.client.runtime.startContainer({ containerId: ctrId });
+      const cgroups = cgroupLeftovers([pod.linux!.cgroupParent!]);
+      assert.ok(cgroups.includes(`memory:${pod.linux!.cgroupParent}/${ctrId}`), JSON.stringify(cgroups));
+      await assert.rejects(awaitCensusEmpty(censusScope(t, { cgroupParents }), "", 0), (e: Error) => {
+        for (const what of ["shims", "containers", "snapshots", "sandboxes", "netns", "fifos", "stateDirs", "mounts", "ipAllocations"]) assert.match(e.message, new RegExp(`"${what}":\\["`), what);
+        return true;
+      });
+      await removeEverything(t);
+      await awaitCensusEmpty(censusScope(t, { cgroupParents }));
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+function tryRmdir(p: string): void {
+  try {
+    rmdirSync(p);
+  } catch {
+    /* absent or busy */
+  }
+}
