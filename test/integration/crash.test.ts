@@ -12,7 +12,7 @@ import { openSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ContainerConfigSchema, PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
+import { ContainerState, type ContainerConfigSchema, type PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
 import { Status as TaskStatus } from "../../src/gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import type { Config } from "../../src/config.js";
 import { codeOfCall, connectCri, type CriClient } from "../client/cri-client.js";
@@ -45,8 +45,8 @@ const CASES: CrashCase[] = [
   { step: "RunPodSandbox", method: "Snapshots/Prepare", timing: "after" },
   { step: "RunPodSandbox", method: "Containers/Create", timing: "after" },
   // containerd is starting the shim when its client goes away.
-  { step: "RunPodSandbox", method: `${T}Create`, timing: "during", delayMs: 5 },
-  { step: "RunPodSandbox", method: `${T}Create`, timing: "during", delayMs: 60 },
+  { step: "RunPodSandbox", method: `${T}Create`, timing: "during", delayMs: 0 },
+  { step: "RunPodSandbox", method: `${T}Create`, timing: "during", delayMs: 30 },
   { step: "RunPodSandbox", method: `${T}Create`, timing: "after" },
   { step: "RunPodSandbox", method: `${T}Start`, timing: "during" },
   { step: "RunPodSandbox", method: "Containers/Get", timing: "before" },
@@ -55,7 +55,7 @@ const CASES: CrashCase[] = [
   { step: "CreateContainer", method: "Containers/Create", timing: "after" },
   { step: "StartContainer", method: "Snapshots/Mounts", timing: "after" },
   { step: "StartContainer", method: `${T}Create`, timing: "during", delayMs: 5 },
-  { step: "StartContainer", method: `${T}Create`, timing: "during", delayMs: 60 },
+  { step: "StartContainer", method: `${T}Create`, timing: "during", delayMs: 30 },
   // The task is created and never started.
   { step: "StartContainer", method: `${T}Start`, timing: "before" },
   { step: "StartContainer", method: `${T}Start`, timing: "during" },
@@ -79,6 +79,7 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
   let args: string[];
   let proxy: ContainerdProxy;
   let seq = 0;
+  /** Every pod's cgroup parent, removed at the end as the kubelet would. */
   const cgroupParents: string[] = [];
 
   before(async () => {
@@ -144,8 +145,7 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
   }
 
   /** Runs the RPCs before the step, then the step itself with the crash point armed. */
-  async function driveToCrash(c: CrashCase, client: CriClient, child: ChildProcess): Promise<void> {
-    const pod = podConfig();
+  async function driveToCrash(c: CrashCase, client: CriClient, child: ChildProcess, pod: PodInit): Promise<void> {
     const target = (): Promise<unknown> => {
       throw new Error("unreachable");
     };
@@ -188,8 +188,9 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
   for (const c of CASES) {
     it(caseName(c), async () => {
       const { child, client } = await startChild();
+      const pod = podConfig();
       try {
-        await driveToCrash(c, client, child);
+        await driveToCrash(c, client, child, pod);
       } finally {
         client.close();
         if (child.exitCode === null) child.kill("SIGKILL");
@@ -197,18 +198,18 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
       const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
       try {
         await removeEverything(again);
-        await awaitCensusEmpty(censusScope(again, { cgroupParents }), caseName(c));
+        await awaitCensusEmpty(censusScope(again, { cgroupParents: [pod.linux!.cgroupParent!] }), caseName(c));
       } finally {
         await again.stop();
       }
     });
   }
 
-  it("a created-but-never-started task is cleaned up in the background: crib serves first", async () => {
+  it("a created-but-never-started task is deleted in the background: crib serves first, Start waits for it", async () => {
     const { child, client } = await startChild();
     let ctrId = "";
+    const pod = podConfig();
     try {
-      const pod = podConfig();
       const podId = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
       ctrId = (await client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod })).containerId;
       const hit = proxy.arm({ method: `${T}Start`, timing: "before" });
@@ -219,20 +220,32 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
     } finally {
       client.close();
     }
-    const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
+    // The restarted crib talks to containerd through the proxy, which holds the clean-up's
+    // first call (the kill of the never-started task): crib must serve all the same.
+    const held = proxy.arm({ method: `${T}Kill`, timing: "before" });
+    const starting = startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace, containerdAddress: proxy.socket });
+    starting.catch(() => undefined);
+    await held;
+    const again = await Promise.race([starting, sleep(30_000).then(() => undefined)]);
+    if (!again) {
+      proxy.release();
+      await (await starting).stop();
+      assert.fail("crib did not serve while the clean-up of the never-started task was pending");
+    }
     try {
-      // Serving while containerd still holds the task the clean-up is deleting.
       assert.equal(await codeOfCall(again.client.runtime.version({})), Code.OK);
-      const task = await again.containerd.tasks.get({ containerId: ctrId }).catch(() => undefined);
-      assert.equal(task?.process?.status, TaskStatus.CREATED, "the created task was deleted before crib served");
-      // The store has the container, CREATED, and it can be started once the clean-up is done.
-      const st = await again.client.runtime.containerStatus({ containerId: ctrId });
-      assert.equal(st.status?.state, 0 /* CONTAINER_CREATED */);
-      await again.client.runtime.startContainer({ containerId: ctrId });
-      assert.equal((await again.client.runtime.containerStatus({ containerId: ctrId })).status?.state, 1 /* CONTAINER_RUNNING */);
+      const task = await again.containerd.tasks.get({ containerId: ctrId });
+      assert.equal(task.process?.status, TaskStatus.CREATED, "the clean-up is still pending");
+      assert.equal((await again.client.runtime.containerStatus({ containerId: ctrId })).status?.state, ContainerState.CONTAINER_CREATED);
+      // Start waits for the clean-up, then makes a task of its own (else: AlreadyExists).
+      const started = again.client.runtime.startContainer({ containerId: ctrId });
+      proxy.release();
+      await started;
+      assert.equal((await again.client.runtime.containerStatus({ containerId: ctrId })).status?.state, ContainerState.CONTAINER_RUNNING);
       await removeEverything(again);
-      await awaitCensusEmpty(censusScope(again, { cgroupParents }), "created task");
+      await awaitCensusEmpty(censusScope(again, { cgroupParents: [pod.linux!.cgroupParent!] }), "created task");
     } finally {
+      proxy.release();
       await again.stop();
     }
   });
@@ -246,12 +259,13 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
       await t.client.runtime.startContainer({ containerId: ctrId });
       const cgroups = cgroupLeftovers([pod.linux!.cgroupParent!]);
       assert.ok(cgroups.includes(`memory:${pod.linux!.cgroupParent}/${ctrId}`), JSON.stringify(cgroups));
-      await assert.rejects(awaitCensusEmpty(censusScope(t, { cgroupParents }), "", 0), (e: Error) => {
+      const scope = censusScope(t, { cgroupParents: [pod.linux!.cgroupParent!] });
+      await assert.rejects(awaitCensusEmpty(scope, "", 0), (e: Error) => {
         for (const what of ["shims", "containers", "snapshots", "sandboxes", "netns", "fifos", "stateDirs", "mounts", "ipAllocations"]) assert.match(e.message, new RegExp(`"${what}":\\["`), what);
         return true;
       });
       await removeEverything(t);
-      await awaitCensusEmpty(censusScope(t, { cgroupParents }));
+      await awaitCensusEmpty(scope);
     } finally {
       await t.stop();
     }

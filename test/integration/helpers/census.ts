@@ -7,7 +7,7 @@
 // Processes and files are read from /proc and the file system directly (crib runs on the
 // containerd host); containerd's own records through its API on the test's namespace.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, readlinkSync, type Dirent } from "node:fs";
+import { existsSync, readdirSync, readFileSync, type Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Containerd } from "../../../src/containerd/client.js";
@@ -45,7 +45,7 @@ export interface Census {
   sandboxes: string[];
   /** host-local IP allocation files ("10.88.1.5 <owner id>"). */
   ipAllocations: string[];
-  /** FIFOs anywhere under crib's dirs. */
+  /** FIFOs anywhere under crib's dirs (but its exec FIFO pool). */
   fifos: string[];
   /** per-pod and per-container dirs under crib's dirs. */
   stateDirs: string[];
@@ -142,16 +142,19 @@ export function cgroupLeftovers(parents: string[]): string[] {
   return out.sort();
 }
 
-function mountsUnder(prefixes: string[]): string[] {
+/** Mount points under the prefixes, but for the ones crib keeps for itself (`except`). */
+function mountsUnder(prefixes: string[], except: string[]): string[] {
   const out: string[] = [];
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     const point = line.split(" ")[4];
-    if (point && prefixes.some((p) => point === p || point.startsWith(p + "/"))) out.push(point);
+    if (!point || except.includes(point)) continue;
+    if (prefixes.some((p) => point === p || point.startsWith(p + "/"))) out.push(point);
   }
   return out.sort();
 }
 
-async function walkFifos(dir: string, out: string[]): Promise<void> {
+async function walkFifos(dir: string, out: string[], except: string[]): Promise<void> {
+  if (except.includes(dir)) return;
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -161,7 +164,7 @@ async function walkFifos(dir: string, out: string[]): Promise<void> {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isFIFO()) out.push(p);
-    else if (e.isDirectory()) await walkFifos(p, out);
+    else if (e.isDirectory()) await walkFifos(p, out, except);
   }
 }
 
@@ -188,14 +191,18 @@ export async function takeCensus(s: CensusScope): Promise<Census> {
   const snapshots: string[] = [];
   // Committed snapshots are image layers (kind 3); active ones are container rootfs.
   for await (const r of cd.snapshots.list({ snapshotter: s.snapshotter, filters: [] })) for (const i of r.info) if (i.kind !== 3) snapshots.push(i.name);
+  // crib's own while it runs, not a pod's: the exec FIFO pool (emptied at every start) and
+  // the netns dir, a shared mount point as `ip netns` makes it.
+  const execPool = join(s.stateDir, "exec-fifos");
+  const netnsDir = join(s.stateDir, "netns");
   const fifos: string[] = [];
-  await walkFifos(s.rootDir, fifos);
-  await walkFifos(s.stateDir, fifos);
+  await walkFifos(s.rootDir, fifos, [execPool]);
+  await walkFifos(s.stateDir, fifos, [execPool]);
   const bundles = s.containerdState ? [join(s.containerdState, "io.containerd.runtime.v2.task", s.namespace)] : [];
   return {
     shims: shimProcesses(s.namespace),
     cgroups: cgroupLeftovers(s.cgroupParents),
-    mounts: mountsUnder([s.rootDir, s.stateDir, ...bundles]),
+    mounts: mountsUnder([s.rootDir, s.stateDir, ...bundles], [netnsDir]),
     netns: listDir(join(s.stateDir, "netns")).sort(),
     leases: (await cd.leases.list({ filters: [] })).leases.map((l) => l.id).sort(),
     containers: (await cd.containers.list({ filters: [] })).containers.map((c) => c.id).sort(),
@@ -226,14 +233,5 @@ export async function awaitCensusEmpty(s: CensusScope, context = "", timeoutMs =
       return;
     }
     await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The cwd of a process (a shim's is its task bundle): "(deleted)" once the bundle is gone. */
-export function cwdOf(pid: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    return undefined;
   }
 }

@@ -13,7 +13,7 @@ import { rmSync } from "node:fs";
 
 /**
  * When crib is stopped relative to the call:
- * - before: the call never reaches containerd;
+ * - before: the call does not reach containerd (until release());
  * - during: containerd has the request (and works on it for delayMs) when crib dies;
  * - after: containerd finished the call, crib never saw the answer.
  */
@@ -33,6 +33,8 @@ export interface ContainerdProxy {
   socket: string;
   /** Resolves when the crash point is reached; the call is then held (no answer reaches crib). */
   arm(point: CrashPoint): Promise<void>;
+  /** Sends on the calls held back by a "before" point (crib was not killed after all). */
+  release(): void;
   /** gRPC paths seen since start, in order ("/containerd.services.tasks.v1.Tasks/Create"). */
   calls: string[];
   close(): Promise<void>;
@@ -90,15 +92,23 @@ export async function startContainerdProxy(upstream: string, socket: string): Pr
     });
     up.on("close", () => session.destroy());
   });
+  const heldBack: Array<() => void> = [];
   server.on("stream", (stream, headers) => {
     const path = String(headers[":path"] ?? "");
     calls.push(path);
     const point = matches(path);
     stream.on("error", () => undefined);
     if (point?.timing === "before") {
+      // Held back until release() (the request body waits in the stream's buffer).
+      heldBack.push(() => forward(stream, headers, undefined));
       fire();
-      return; // never forwarded
+      return;
     }
+    forward(stream, headers, point);
+  });
+
+  function forward(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, point: CrashPoint | undefined): void {
+    if (stream.closed) return;
     const up = stream.session ? pairs.get(stream.session) : undefined;
     if (!up || up.destroyed) {
       stream.close(NGHTTP2_CANCEL);
@@ -137,7 +147,7 @@ export async function startContainerdProxy(upstream: string, socket: string): Pr
       req.pipe(stream);
     });
     req.on("trailers", (t) => (trailers = t));
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     (server as unknown as Server).once("error", reject);
@@ -147,6 +157,9 @@ export async function startContainerdProxy(upstream: string, socket: string): Pr
   return {
     socket,
     calls,
+    release() {
+      for (const f of heldBack.splice(0)) f();
+    },
     arm(point) {
       return new Promise<void>((resolve) => {
         armed = { point, seen: 0, hit: resolve };
