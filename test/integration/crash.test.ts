@@ -7,18 +7,19 @@
 // IP allocation, FIFO or state dir left.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, rmdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, openSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { ContainerState, type ContainerConfigSchema, type PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
+import { ContainerState, PodSandboxState, type ContainerConfigSchema, type PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
 import { Status as TaskStatus } from "../../src/gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import type { Config } from "../../src/config.js";
 import { codeOfCall, connectCri, type CriClient } from "../client/cri-client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
 import { startContainerdProxy, type ContainerdProxy, type CrashTiming } from "./helpers/containerd-proxy.js";
-import { awaitCensusEmpty, censusScope, cgroupLeftovers } from "./helpers/census.js";
+import { awaitCensusEmpty, censusScope, cgroupLeftovers, shimProcesses } from "./helpers/census.js";
 
 type PodInit = MessageInitShape<typeof PodSandboxConfigSchema>;
 type ContainerInit = MessageInitShape<typeof ContainerConfigSchema>;
@@ -250,6 +251,32 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
     }
   });
 
+  it("a shim left without a task (Tasks.Create cut short: bundle deleted) is stopped at start-up; a live pod's shim stays", async () => {
+    const first = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
+    const pod = podConfig();
+    let podId = "";
+    try {
+      podId = (await first.client.runtime.runPodSandbox({ config: pod })).podSandboxId;
+    } finally {
+      await first.stop();
+    }
+    const orphanId = randomBytes(32).toString("hex");
+    startOrphanShim(probe.harness.containerd.binDir, cfg.containerdAddress, cfg.namespace, orphanId, dir);
+    assert.deepEqual(shimIds(cfg.namespace), [orphanId, podId].sort());
+    const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (shimIds(cfg.namespace).includes(orphanId) && Date.now() < deadline) await sleep(100);
+      assert.deepEqual(shimIds(cfg.namespace), [podId], "the orphan is stopped, the pod's shim is not");
+      assert.equal((await again.client.runtime.podSandboxStatus({ podSandboxId: podId })).status?.state, PodSandboxState.SANDBOX_READY);
+      assert.ok(again.logs.some((l) => l.message.includes("stopping a shim left without a task") && l["podSandboxId"] === orphanId));
+      await removeEverything(again);
+      await awaitCensusEmpty(censusScope(again, { cgroupParents: [pod.linux!.cgroupParent!] }), "orphaned shim");
+    } finally {
+      await again.stop();
+    }
+  });
+
   it("the census sees what it is meant to see (a running pod and container are counted)", async () => {
     const t = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
     try {
@@ -277,5 +304,36 @@ function tryRmdir(p: string): void {
     rmdirSync(p);
   } catch {
     /* absent or busy */
+  }
+}
+
+function shimIds(namespace: string): string[] {
+  return shimProcesses(namespace)
+    .map((s) => s.split(" ")[1]!)
+    .sort();
+}
+
+/**
+ * What containerd 2.1 leaves when Tasks.Create is cancelled while it starts the shim: the
+ * shim daemon, started by `containerd-shim-runc-v2 start` in the task's bundle, whose
+ * bundle containerd then deleted. (containerd reads the shim's log FIFO; so does `cat` here
+ * until the shim is up.)
+ */
+function startOrphanShim(binDir: string, address: string, namespace: string, id: string, dir: string): void {
+  const bundle = join(dir, `orphan-bundle-${id.slice(0, 12)}`);
+  mkdirSync(bundle, { recursive: true });
+  writeFileSync(join(bundle, "config.json"), JSON.stringify({ ociVersion: "1.0.2" }));
+  execFileSync("mkfifo", [join(bundle, "log")]);
+  const reader = spawn("cat", [join(bundle, "log")], { stdio: "ignore" });
+  try {
+    execFileSync(join(binDir, "containerd-shim-runc-v2"), ["-namespace", namespace, "-id", id, "-address", address, "start"], {
+      cwd: bundle,
+      env: { ...process.env, TTRPC_ADDRESS: `${address}.ttrpc` },
+      input: "",
+      timeout: 20_000,
+    });
+  } finally {
+    reader.kill();
+    rmSync(bundle, { recursive: true, force: true });
   }
 }
