@@ -9,6 +9,7 @@ import { readFile, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { messageOf } from "../errors.js";
+import { parseMountInfo } from "../network/netns.js";
 
 const RETRIES = 20;
 const RETRY_MS = 50;
@@ -16,15 +17,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 
 /** Mount points of every cgroup hierarchy (v1 controllers, named v1 hierarchies, v2). */
 export function cgroupMountPoints(mountinfo: string): string[] {
-  const out: string[] = [];
-  for (const line of mountinfo.split("\n")) {
-    const [left, right] = line.split(" - ");
-    if (!left || !right) continue;
-    const fstype = right.split(" ")[0];
-    const point = left.split(" ")[4];
-    if ((fstype === "cgroup" || fstype === "cgroup2") && point) out.push(point.replace(/\\040/g, " "));
-  }
-  return out;
+  return parseMountInfo(mountinfo)
+    .filter((m) => m.fsType === "cgroup" || m.fsType === "cgroup2")
+    .map((m) => m.mountPoint);
 }
 
 /**

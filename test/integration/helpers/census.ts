@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, type Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Containerd } from "../../../src/containerd/client.js";
+import { cgroupMountPoints } from "../../../src/cri/cgroup-leftovers.js";
 import type { TestCrib } from "./start-crib.js";
 
 export interface CensusScope {
@@ -104,18 +105,6 @@ export function shimProcesses(namespace: string): string[] {
   return out.sort();
 }
 
-/** Mount points of every cgroup hierarchy (v1 controllers, named ones, the v2 root). */
-function cgroupMounts(): string[] {
-  const out: string[] = [];
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const [left, right] = line.split(" - ");
-    if (!left || !right) continue;
-    const fstype = right.split(" ")[0];
-    if (fstype === "cgroup" || fstype === "cgroup2") out.push(left.split(" ")[4]!);
-  }
-  return out;
-}
-
 function subdirs(dir: string, prefix: string, out: string[]): void {
   let entries: Dirent[];
   try {
@@ -132,7 +121,7 @@ function subdirs(dir: string, prefix: string, out: string[]): void {
 
 export function cgroupLeftovers(parents: string[]): string[] {
   const out: string[] = [];
-  for (const mnt of cgroupMounts()) {
+  for (const mnt of cgroupMountPoints(readFileSync("/proc/self/mountinfo", "utf8"))) {
     for (const parent of parents) {
       const found: string[] = [];
       subdirs(join(mnt, parent), parent, found);
