@@ -261,7 +261,7 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
       await first.stop();
     }
     const orphanId = randomBytes(32).toString("hex");
-    startOrphanShim(probe.harness.containerd.binDir, cfg.containerdAddress, cfg.namespace, orphanId, dir);
+    const logReader = startOrphanShim(probe.harness.containerd.binDir, cfg.containerdAddress, cfg.namespace, orphanId, dir);
     assert.deepEqual(shimIds(cfg.namespace), [orphanId, podId].sort());
     const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
     try {
@@ -269,10 +269,15 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
       while (shimIds(cfg.namespace).includes(orphanId) && Date.now() < deadline) await sleep(100);
       assert.deepEqual(shimIds(cfg.namespace), [podId], "the orphan is stopped, the pod's shim is not");
       assert.equal((await again.client.runtime.podSandboxStatus({ podSandboxId: podId })).status?.state, PodSandboxState.SANDBOX_READY);
-      assert.ok(again.logs.some((l) => l.message.includes("stopping a shim left without a task") && l["podSandboxId"] === orphanId));
+      const sweepLogs = again.logs.filter((l) => l.message.includes("shim"));
+      assert.ok(
+        sweepLogs.some((l) => l.message.includes("stopping a shim left without a task") && l["podSandboxId"] === orphanId),
+        `crib's sweep stopped the orphan: ${JSON.stringify(sweepLogs)}`,
+      );
       await removeEverything(again);
       await awaitCensusEmpty(censusScope(again, { cgroupParents: [pod.linux!.cgroupParent!] }), "orphaned shim");
     } finally {
+      logReader.kill();
       await again.stop();
     }
   });
@@ -314,12 +319,13 @@ function shimIds(namespace: string): string[] {
 }
 
 /**
- * What containerd 2.1 leaves when Tasks.Create is cancelled while it starts the shim: the
- * shim daemon, started by `containerd-shim-runc-v2 start` in the task's bundle, whose
- * bundle containerd then deleted. (containerd reads the shim's log FIFO; so does `cat` here
- * until the shim is up.)
+ * A shim daemon containerd does not know, with its bundle deleted: what a Tasks.Create cut
+ * short while containerd starts the shim leaves. Started as containerd does, with
+ * `containerd-shim-runc-v2 start` in the task's bundle; containerd reads the shim's log
+ * FIFO, `cat` does here (returned: the shim ends by itself when its log reader goes,
+ * which would make the test pass without crib).
  */
-function startOrphanShim(binDir: string, address: string, namespace: string, id: string, dir: string): void {
+function startOrphanShim(binDir: string, address: string, namespace: string, id: string, dir: string): ChildProcess {
   const bundle = join(dir, `orphan-bundle-${id.slice(0, 12)}`);
   mkdirSync(bundle, { recursive: true });
   writeFileSync(join(bundle, "config.json"), JSON.stringify({ ociVersion: "1.0.2" }));
@@ -332,8 +338,11 @@ function startOrphanShim(binDir: string, address: string, namespace: string, id:
       input: "",
       timeout: 20_000,
     });
-  } finally {
+  } catch (e) {
     reader.kill();
+    throw e;
+  } finally {
     rmSync(bundle, { recursive: true, force: true });
   }
+  return reader;
 }
