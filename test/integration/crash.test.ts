@@ -262,7 +262,9 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
     }
     const orphanId = randomBytes(32).toString("hex");
     const logReader = startOrphanShim(probe.harness.containerd.binDir, cfg.containerdAddress, cfg.namespace, orphanId, dir);
-    assert.deepEqual(shimIds(cfg.namespace), [orphanId, podId].sort());
+    const ready = Date.now() + 5000;
+    while (shimIds(cfg.namespace).length < 2 && Date.now() < ready) await sleep(100);
+    assert.deepEqual(shimIds(cfg.namespace), [orphanId, podId].sort(), `orphan ${orphanId}, pod ${podId}`);
     const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
     try {
       const deadline = Date.now() + 20_000;
