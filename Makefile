@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_TEST := node --import tsx --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: all deps node-deps gen build typecheck lint run test test-unit test-integration bench clean
+.PHONY: all deps node-deps gen build typecheck lint run test test-unit test-integration test-compat bench clean
 
 all: build
 
@@ -29,13 +29,21 @@ lint: typecheck
 run: deps gen
 	npx tsx scripts/run.ts -- $(ARGS)
 
-test: deps typecheck test-unit test-integration
+test: deps typecheck test-unit test-integration test-compat
 
 test-unit: gen
 	$(NODE_TEST) test/unit/*.test.ts
 
 test-integration: gen
 	npx tsx test/harness/run.ts --with-cri -- $(NODE_TEST) test/integration/*.test.ts
+
+# containerd 1.7 (trixie) and 1.6 (bookworm): the lifecycle, image and streaming suites.
+COMPAT_TESTS := test/integration/images.test.ts test/integration/pods.test.ts test/integration/containers.test.ts test/integration/streaming.test.ts
+test-compat: gen
+	@for v in 1.7 1.6; do \
+	  echo "== containerd $$v: $(COMPAT_TESTS)"; \
+	  CRIB_CONTAINERD=$$v npx tsx test/harness/run.ts -- $(NODE_TEST) $(COMPAT_TESTS) || exit 1; \
+	done
 
 bench: deps gen
 	npx tsx test/harness/run.ts --with-cri -- npx tsx bench/run.ts

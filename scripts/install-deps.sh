@@ -81,20 +81,20 @@ install_apt_packages() {
   for p in "${missing[@]}"; do say "installed $p $(dpkg-query -W -f='${Version}' "$p")"; done
 }
 
-# Highest version of $1 that apt knows from sid (empty when none).
+# Highest version of $1 that apt knows from suite $2 (default sid; empty when none).
 sid_version() {
-  apt-cache madison "$1" 2>/dev/null | awk -F'|' '$3 ~ / sid\// { gsub(/ /, "", $2); print $2 }' \
+  apt-cache madison "$1" 2>/dev/null | awk -F'|' -v suite=" ${2:-sid}/" 'index($3, suite) { gsub(/ /, "", $2); print $2 }' \
     | sort -V | tail -n1
 }
 
-sid_version_or_update() {
+sid_version_or_update() { # pkg [suite]
   local v
-  v="$(sid_version "$1")"
+  v="$(sid_version "$1" "${2:-sid}")"
   if [[ -z $v ]]; then
     apt_update_once
-    v="$(sid_version "$1")"
+    v="$(sid_version "$1" "${2:-sid}")"
   fi
-  [[ -n $v ]] || die "no sid version of $1 known to apt (is $SID_SOURCES right?)"
+  [[ -n $v ]] || die "no ${2:-sid} version of $1 known to apt (is $SID_SOURCES right?)"
   echo "$v"
 }
 
@@ -125,6 +125,21 @@ install_containerd2() {
   say "unpacked containerd $v into ${CONTAINERD_DIR#"$REPO"/}"
 }
 
+# containerd 1.7 (trixie) and 1.6 (bookworm) for the compatibility subset of the tests,
+# unpacked the same way into .cache/containerd-1.7 and .cache/containerd-1.6.
+install_old_containerd() { # minor suite
+  local dir="$CACHE/containerd-$1" v
+  [[ -x $dir/usr/bin/containerd && -x $dir/usr/bin/containerd-shim-runc-v2 && -x $dir/usr/bin/ctr ]] && return 0
+  v="$(sid_version_or_update containerd "$2")"
+  [[ $v == "$1".* ]] || die "$2 containerd is $v, expected $1.x"
+  rm -rf "$dir.tmp"
+  download_and_extract "$dir.tmp" "containerd=$v"
+  echo "$v" >"$dir.tmp/VERSION"
+  rm -rf "$dir"
+  mv "$dir.tmp" "$dir"
+  say "unpacked containerd $v into ${dir#"$REPO"/}"
+}
+
 install_upstream_protos() {
   local specs=() versions=() p v missing=0
   # Up to date when every package is listed (a package added later triggers a re-fetch).
@@ -148,4 +163,6 @@ ensure_sid_sources
 [[ $APT_LISTS_STALE -eq 1 ]] && apt_update_once
 install_apt_packages
 install_containerd2
+install_old_containerd 1.7 trixie
+install_old_containerd 1.6 bookworm
 install_upstream_protos

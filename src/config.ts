@@ -23,6 +23,8 @@ export interface Config {
   logFormat: LogFormat;
   /** Serve even when containerd's own CRI plugin is loaded (two CRI servers on one namespace corrupt each other's state). */
   allowContainerdCri: boolean;
+  /** Start even when pods in the namespace have their files outside root_dir (made by containerd's CRI elsewhere): they lose exit codes, times and pod files. */
+  adoptPartial: boolean;
   /** crib's persistent state (sandbox dirs, ...). */
   rootDir: string;
   /** crib's volatile state (FIFOs, netns, ...). */
@@ -59,6 +61,7 @@ export const DEFAULTS: Config = {
   logLevel: "info",
   logFormat: "json",
   allowContainerdCri: false,
+  adoptPartial: false,
   rootDir: "/var/lib/crib",
   stateDir: "/run/crib",
   sandboxImage: "registry.k8s.io/pause:3.10",
@@ -138,6 +141,7 @@ export function applyToml(base: Config, doc: Toml): Config {
   if (lf !== "json" && lf !== "text") throw invalidArgument(`config log_format: expected json or text`);
   c.logFormat = lf;
   c.allowContainerdCri = bool(doc, "allow_containerd_cri", c.allowContainerdCri);
+  c.adoptPartial = bool(doc, "adopt_partial", c.adoptPartial);
   c.rootDir = str(doc, "root_dir", c.rootDir);
   c.stateDir = str(doc, "state_dir", c.stateDir);
   c.sandboxImage = str(doc, "sandbox_image", c.sandboxImage);
@@ -195,9 +199,17 @@ Flags:
   --log-format FORMAT          json|text (default ${DEFAULTS.logFormat})
   --allow-containerd-cri       serve even if containerd's own CRI plugin is loaded (unsafe on
                                the same namespace)
+  --adopt-partial              start even when pods in the namespace keep their files outside
+                               --root-dir (made by containerd's CRI: start crib on its dirs
+                               instead, see \`crib migrate check\`); they lose exit codes, times,
+                               pod files (config adopt_partial; default false: refuse)
   --metrics-address HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (config
                                metrics_address; off by default; ":PORT" listens on 127.0.0.1)
   --help                       this text
+
+Subcommands:
+  crib migrate check [flags]   what crib would adopt from containerd's CRI and what not
+                               (read-only; \`crib migrate check --help\`)
 
 Defaults of the config file: sandbox_image=${DEFAULTS.sandboxImage}, snapshotter=${DEFAULTS.snapshotter},
 cni bin_dir=${DEFAULTS.cniBinDir}, conf_dir=${DEFAULTS.cniConfDir},
@@ -224,6 +236,7 @@ export function parseCli(argv: string[]): CliResult {
       "log-level": { type: "string" },
       "log-format": { type: "string" },
       "allow-containerd-cri": { type: "boolean" },
+      "adopt-partial": { type: "boolean" },
       "metrics-address": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -242,6 +255,7 @@ export function parseCli(argv: string[]): CliResult {
     o.logFormat = f;
   }
   if (values["allow-containerd-cri"]) o.allowContainerdCri = true;
+  if (values["adopt-partial"]) o.adoptPartial = true;
   if (values["metrics-address"]) o.metricsAddress = values["metrics-address"];
   const r: CliResult = { help: values.help === true, overrides: o };
   if (values.config) r.configFile = values.config;

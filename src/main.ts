@@ -3,8 +3,16 @@ import { loadConfig, parseCli, USAGE } from "./config.js";
 import { createLogger } from "./log.js";
 import { messageOf } from "./errors.js";
 import { startCrib } from "./server/server.js";
+import { runMigrateCommand } from "./migrate/check-command.js";
+
+/** `crib <subcommand> ...`: one line each; no subcommand serves the CRI. */
+const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  migrate: runMigrateCommand,
+};
 
 async function main(argv: string[]): Promise<number> {
+  const sub = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
+  if (sub) return sub(argv.slice(1));
   let cli;
   try {
     cli = parseCli(argv);

@@ -43,3 +43,17 @@ export async function detectCapabilities(cd: Containerd): Promise<Capabilities> 
   const res = await cd.introspection.plugins({ filters: [] });
   return capabilitiesFromPlugins(res.plugins, v.version, v.revision);
 }
+
+/** The major version of a containerd version string ("v1.7.24", "2.1.9+unknown", "1.6.20~ds1"). */
+export function majorVersion(version: string): number {
+  const m = /^v?(\d+)\./.exec(version.trim());
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * How images are pulled: through Transfer where it takes the registry hosts dir from the
+ * request (2.x), else by crib itself (1.6 has no Transfer; 1.7's ignores host_dir).
+ */
+export function pullPath(c: Pick<Capabilities, "transfer" | "streaming" | "version">): "transfer" | "client" {
+  return c.transfer && c.streaming && majorVersion(c.version) >= 2 ? "transfer" : "client";
+}

@@ -27,8 +27,7 @@ export function newContainerContext(deps: CriDeps, state: RuntimeState): Contain
   return { deps, state, containers: new ContainerStore(), creating: new Map() };
 }
 
-export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
-export const dateToNs = (d: Date): bigint => BigInt(d.getTime()) * 1_000_000n;
+export { nowNs } from "../clock.js";
 
 export function dirsOf(ctx: ContainerContext, id: string): ReturnType<typeof containerDirs> {
   return containerDirs(ctx.deps.config.rootDir, ctx.deps.config.stateDir, id);

@@ -3,13 +3,13 @@
 // pipe, and the exit code and time are recorded and checkpointed. Exits come from the one
 // events subscription; a reconcile after every (re)subscription, and Stop when it waits
 // too long, ask containerd directly so that none is missed.
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ContainerEventType, ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { Status as TaskStatus } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import { isNotFound, messageOf } from "../errors.js";
 import type { TaskExit } from "../events/task-exits.js";
 import type { Container, ExitInfo } from "../store/container-store.js";
-import { dateToNs, saveStatus, type ContainerContext } from "./container-context.js";
+import { nowNs, timestampNs } from "../clock.js";
+import { saveStatus, type ContainerContext } from "./container-context.js";
 import { deleteTask } from "./task-ops.js";
 
 /** Exit code and reason of a container whose task vanished while crib was not watching. */
@@ -39,7 +39,7 @@ export function recordExit(ctx: ContainerContext, c: Container, exit: ExitInfo, 
     if (s.finishedAt === 0n) {
       s.pid = 0;
       // A process that exits at once may beat Tasks.Start's reply, which stamps startedAt.
-      const exitedAt = dateToNs(exit.exitedAt);
+      const exitedAt = exit.exitedAtNs;
       s.finishedAt = exitedAt > s.startedAt ? exitedAt : s.startedAt;
       s.exitCode = exit.exitStatus;
       if (reason) s.reason = reason;
@@ -58,7 +58,7 @@ export function handleContainerExit(ctx: ContainerContext, e: TaskExit): boolean
   if (!c) return false;
   // Exec processes are waited for by ExecSync itself.
   if (e.processId !== e.containerId) return true;
-  const exit = { exitStatus: e.exitStatus, exitedAt: e.exitedAt };
+  const exit = { exitStatus: e.exitStatus, exitedAtNs: e.exitedAtNs };
   if (c.status.starting) {
     c.pendingExit = exit;
     return true;
@@ -86,12 +86,12 @@ export async function reconcileContainer(ctx: ContainerContext, c: Container): P
     const t = await ctx.deps.containerd.tasks.get({ containerId: c.id });
     const p = t.process;
     if (p?.status === TaskStatus.STOPPED) {
-      await recordExit(ctx, c, { exitStatus: p.exitStatus, exitedAt: p.exitedAt ? timestampDate(p.exitedAt) : new Date() });
+      await recordExit(ctx, c, { exitStatus: p.exitStatus, exitedAtNs: timestampNs(p.exitedAt) ?? nowNs() });
     }
   } catch (e) {
     if (!isNotFound(e)) throw e;
     if (c.exiting || c.state !== ContainerState.CONTAINER_RUNNING) return;
-    await recordExit(ctx, c, { exitStatus: UNKNOWN_EXIT_CODE, exitedAt: new Date() }, UNKNOWN_EXIT_REASON);
+    await recordExit(ctx, c, { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowNs() }, UNKNOWN_EXIT_REASON);
   }
 }
 

@@ -7,7 +7,6 @@
 // any more are removed.
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Container as ContainerdContainer } from "../gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
 import { Status as TaskStatus, type Process } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
@@ -17,7 +16,8 @@ import { createFifos, type FifoSet } from "../io/fifo.js";
 import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
 import { Container, containerState, newStatus, type ContainerStatus } from "../store/container-store.js";
 import { KIND_CONTAINER, KIND_LABEL } from "./sandbox-metadata.js";
-import { dateToNs, dirsOf, nowNs, saveStatus, type ContainerContext } from "./container-context.js";
+import { timestampNs } from "../clock.js";
+import { dirsOf, nowNs, saveStatus, type ContainerContext } from "./container-context.js";
 import { mapLimit, UNKNOWN_EXIT_CODE, UNKNOWN_EXIT_REASON } from "./container-exits.js";
 import { openContainerIO } from "./container-io.js";
 import { CONTAINER_METADATA_EXTENSION, decodeContainerMetadata, readStatusCheckpoint } from "./container-metadata.js";
@@ -87,7 +87,7 @@ async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Proces
       if (s.finishedAt === 0n) {
         s.pid = 0;
         s.startedAt ||= s.createdAt;
-        s.finishedAt = p.exitedAt ? dateToNs(timestampDate(p.exitedAt)) : nowNs();
+        s.finishedAt = timestampNs(p.exitedAt) ?? nowNs();
         s.exitCode = p.exitStatus;
       }
       return undefined;
@@ -103,7 +103,7 @@ async function loadContainer(ctx: ContainerContext, record: ContainerdContainer)
     logger.warn("skipping container without readable metadata", { containerId: record.id });
     return undefined;
   }
-  const created = record.createdAt ? record.createdAt.seconds * 1_000_000_000n + BigInt(record.createdAt.nanos) : nowNs();
+  const created = timestampNs(record.createdAt) ?? nowNs();
   const dirs = dirsOf(ctx, record.id);
   let status: ContainerStatus;
   try {

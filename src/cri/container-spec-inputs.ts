@@ -14,7 +14,6 @@ import { parseMountInfo, type MountInfo } from "../network/netns.js";
 import type { ContainerSpecInput } from "../oci/container-spec.js";
 import { deviceNodeFromStat, type DeviceNode } from "../oci/devices.js";
 import { imageVolumeMounts, type BindMountRequest, type HostPathFacts, type SandboxFiles } from "../oci/mounts.js";
-import { localhostSeccompPath } from "../oci/security-profiles.js";
 import { specOptions } from "../oci/spec-options.js";
 import type { OciDevice } from "../oci/spec-types.js";
 import type { Sandbox } from "../store/sandbox-store.js";
@@ -22,6 +21,8 @@ import type { LocalImage } from "./deps.js";
 import type { ContainerContext } from "./container-context.js";
 import { specHostFacts } from "./container-host-facts.js";
 import { readImageFile } from "./container-rootfs.js";
+import { readSeccompProfiles } from "./seccomp-profile-files.js";
+import { resolveRuntimeHandler } from "../containerd/runtime-options.js";
 import { isHostIpc, sandboxPaths } from "./sandbox-files.js";
 
 const exists = (p: string) =>
@@ -152,23 +153,27 @@ export interface SpecInputArgs {
   containerRootDir: string;
 }
 
+/** The pod's runtime handler's features that change the spec (containerd passes the handler to WithMounts). */
+function handlerSpecFacts(ctx: ContainerContext, sandbox: Sandbox): { recursiveReadOnlyMounts: boolean } {
+  const { name } = resolveRuntimeHandler(ctx.deps.config, sandbox.meta.runtimeHandler);
+  return { recursiveReadOnlyMounts: ctx.deps.handlerFeatures[name]?.recursiveReadOnlyMounts ?? false };
+}
+
 export async function gatherSpecInputs(ctx: ContainerContext, a: SpecInputArgs): Promise<ContainerSpecInput> {
   const { config } = a;
   const sc = config.linux?.securityContext;
   const privileged = sc?.privileged ?? false;
-  const facts = await specHostFacts(ctx.deps.config, ctx.deps.ownOOMScoreAdj);
+  const facts = { ...(await specHostFacts(ctx.deps.config, ctx.deps.ownOOMScoreAdj)), ...handlerSpecFacts(ctx, a.sandbox) };
   const options = specOptions(facts);
 
   const deviceNodes: Record<string, DeviceNode[]> = {};
   for (const d of config.devices) {
     deviceNodes[d.hostPath] = await deviceNodesAt(d.hostPath).catch(() => []);
   }
-  const seccompProfiles: Record<string, string> = {};
-  const profile = localhostSeccompPath({ seccomp: sc?.seccomp, seccompProfilePath: sc?.seccompProfilePath ?? "", privileged }, options.unsetSeccompProfile);
-  if (profile !== undefined) {
-    const text = await readFile(profile, "utf8").catch(() => undefined);
-    if (text !== undefined) seccompProfiles[profile] = text;
-  }
+  const seccompProfiles = await readSeccompProfiles(
+    { seccomp: sc?.seccomp, seccompProfilePath: sc?.seccompProfilePath ?? "", privileged },
+    options.unsetSeccompProfile,
+  );
   const extraMounts: BindMountRequest[] = imageVolumeMounts(a.image.config, config.mounts, a.containerRootDir, () => randomBytes(32).toString("hex"));
   // containerd also copies what the image has at a volume's path; crib starts it empty.
   for (const v of extraMounts) await mkdir(v.hostPath, { recursive: true, mode: 0o755 });

@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import type { ImageConfig } from "../oci/spec-types.js";
 import type { SandboxStore } from "../store/sandbox-store.js";
 import type { ContainerEventSink } from "../events/container-events.js";
+import type { HandlerFeatureMap } from "./runtime-features.js";
 
 /** An image as the runtime RPCs need it. */
 export interface LocalImage {
@@ -38,6 +39,8 @@ export interface CriDeps {
   logger: Logger;
   /** crib's own oom_score_adj: with restrict_oom_score_adj nothing is given less. */
   ownOOMScoreAdj: number;
+  /** What each configured runtime handler supports, introspected once at start. */
+  handlerFeatures: HandlerFeatureMap;
 }
 
 /** State and services the runtime RPCs share. */

@@ -1,11 +1,13 @@
 // Status: RuntimeReady while containerd answers; NetworkReady while a CNI network config
-// is loadable (reason/message as containerd's CRI words them).
+// is loadable (reason/message as containerd's CRI words them); the runtime handlers with
+// their features, and the runtime-wide features.
 import { messageOf } from "../errors.js";
 import { loadCniConfig } from "../network/cni-config.js";
 import { cniConfigInfo } from "../network/cni-config-info.js";
 import type { Config } from "../config.js";
 import type { CriDeps, RuntimeHandlers } from "./deps.js";
 import { CRIB_VERSION } from "./runtime-version.js";
+import { NO_HANDLER_FEATURES, type HandlerFeatureMap } from "./runtime-features.js";
 
 export async function networkReadiness(
   confDir: string,
@@ -15,11 +17,15 @@ export async function networkReadiness(
   return { ready: false, reason: loaded.reason, message: loaded.message, loadStatus: loaded.loadStatus, loaded };
 }
 
-export function runtimeHandlersInfo(config: Config) {
-  return Object.keys(config.runtimes).map((name) => ({
-    name: name === config.defaultRuntimeName ? "" : name,
-    features: { recursiveReadOnlyMounts: false, userNamespaces: false },
-  }));
+/**
+ * Every configured handler by name, and the default once more as "" (as containerd lists
+ * them): the kubelet looks a RuntimeClass's handler up by its name, a pod without one by "".
+ */
+export function runtimeHandlersInfo(config: Config, features: HandlerFeatureMap) {
+  return Object.keys(config.runtimes).flatMap((name) => {
+    const h = { name, features: { ...(features[name] ?? NO_HANDLER_FEATURES) } };
+    return name === config.defaultRuntimeName ? [h, { ...h, name: "" }] : [h];
+  });
 }
 
 export function status(deps: CriDeps): RuntimeHandlers["status"] {
@@ -48,7 +54,9 @@ export function status(deps: CriDeps): RuntimeHandlers["status"] {
         ],
       },
       info,
-      runtimeHandlers: runtimeHandlersInfo(deps.config),
+      runtimeHandlers: runtimeHandlersInfo(deps.config, deps.handlerFeatures),
+      // SupplementalGroupsPolicy (Merge/Strict) and ContainerStatus.user are implemented.
+      features: { supplementalGroupsPolicy: true },
     };
   };
 }

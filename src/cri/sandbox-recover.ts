@@ -6,6 +6,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Status as TaskStatus } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import { isNotFound, messageOf } from "../errors.js";
+import { timestampNs } from "../clock.js";
 import { removeNetns } from "../network/netns.js";
 import type { Sandbox } from "../store/sandbox-store.js";
 import type { CriDeps, RuntimeState } from "./deps.js";
@@ -41,7 +42,7 @@ export async function recoverSandboxes(deps: CriDeps, state: RuntimeState): Prom
     const s: Sandbox = {
       meta,
       state: pid > 0 ? "ready" : "notready",
-      createdAt: created ? created.seconds * 1_000_000_000n + BigInt(created.nanos) : 0n,
+      createdAt: timestampNs(created) ?? 0n,
       pid,
       imageId: state.images.resolve(c.image)?.id ?? "",
       runtimeType: c.runtime?.name ?? "",
@@ -91,6 +92,12 @@ async function sweepLeftovers(deps: CriDeps, state: RuntimeState): Promise<void>
   // it to a later GC. A container that does exist owns its snapshot: leave that alone.
   const leases = await cd.leases.list({ filters: [] });
   for (const l of leases.leases) {
+    // A client-side pull's lease (image/client-pull.ts) whose crib died: its content and
+    // half-unpacked snapshots belong to no image, so GC may take them at once.
+    if (l.id.startsWith("crib-pull-")) {
+      await cd.leases.delete({ id: l.id, sync: true }).catch(() => undefined);
+      continue;
+    }
     if (!l.id.startsWith("crib-run-")) continue;
     const id = l.id.slice("crib-run-".length);
     const orphan = await cd.containers.get({ id }).then(

@@ -4,11 +4,14 @@
 import { randomBytes } from "node:crypto";
 import { ContainerEventType, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { invalidArgument, wrap } from "../errors.js";
+import { nowNs, timestampNs } from "../clock.js";
 import { jsonAny } from "../containerd/any.js";
 import { resolveRuntimeHandler, runtimeOptionsAny } from "../containerd/runtime-options.js";
 import { createNetns, removeNetns } from "../network/netns.js";
 import { buildSandboxSpec } from "../oci/sandbox-spec.js";
 import { specHostFacts } from "./container-host-facts.js";
+import { readSeccompProfiles } from "./seccomp-profile-files.js";
+import { specOptions } from "../oci/spec-options.js";
 import { OCI_SPEC_TYPE_URL } from "../oci/spec-types.js";
 import type { Sandbox, SandboxMetadata } from "../store/sandbox-store.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "./deps.js";
@@ -53,6 +56,15 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
     const podConfig = req.config;
     const { runtime } = resolveRuntimeHandler(config, req.runtimeHandler);
     const runtimeOptions = runtimeOptionsAny(runtime);
+    // Host facts (capabilities, seccomp, arch, ...) read once per process.
+    const facts = await specHostFacts(config, deps.ownOOMScoreAdj);
+    const sc = podConfig.linux?.securityContext;
+    // The pause container runs under the pod's Localhost seccomp profile, as in containerd;
+    // a missing file fails here, before anything is made.
+    const seccompProfiles = await readSeccompProfiles(
+      { seccomp: sc?.seccomp, seccompProfilePath: sc?.seccompProfilePath ?? "", privileged: sc?.privileged ?? false },
+      specOptions(facts).unsetSeccompProfile,
+    );
     const id = randomBytes(32).toString("hex");
     const name = makeSandboxName(podConfig.metadata!);
     // A second RunPodSandbox for the same metadata+attempt fails here, as in containerd.
@@ -120,8 +132,8 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         imageName: config.sandboxImage,
         netnsPath: meta.netnsPath,
         paths,
-        // Host facts (capabilities, seccomp, arch, ...) read once per process.
-        options: await specHostFacts(config, deps.ownOOMScoreAdj),
+        seccompProfiles,
+        options: facts,
       });
 
       // A lease keeps the fresh snapshot from containerd's GC until the container holds it.
@@ -156,7 +168,7 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
       const sandbox: Sandbox = {
         meta,
         state: "ready",
-        createdAt: created ? created.seconds * 1_000_000_000n + BigInt(created.nanos) : BigInt(Date.now()) * 1_000_000n,
+        createdAt: timestampNs(created) ?? nowNs(),
         pid: started.pid,
         imageId: image.id,
         runtimeType: runtime.runtimeType,

@@ -1,6 +1,9 @@
 // StopPodSandbox: stop the pod's containers, the pause task, and tear down its network.
 // Idempotent: a stopped or half torn-down pod stops again without error, and a missing
 // netns is fine. (kubelet calls StopPodSandbox at least once before RemovePodSandbox.)
+// An unknown or already removed id answers OK: api.proto says stop "must not return an error
+// if all relevant resources have already been reclaimed", and the kubelet stops pods it only
+// remembers (containerd's CRI does the same).
 import type { Containerd } from "../containerd/client.js";
 import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
 import { wrap } from "../errors.js";
@@ -52,7 +55,8 @@ export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox
 
 export function stopPodSandbox(deps: CriDeps, state: RuntimeState, stopContainers: StopSandboxContainers): RuntimeHandlers["stopPodSandbox"] {
   return async (req) => {
-    const s = state.sandboxes.get(req.podSandboxId);
+    const s = state.sandboxes.find(req.podSandboxId);
+    if (!s) return {};
     await stopSandbox(deps, state, s, stopContainers);
     return {};
   };

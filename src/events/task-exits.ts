@@ -2,12 +2,12 @@
 // OOMs) of our namespace are dispatched to whoever watches a container. The stream is
 // re-opened after containerd restarts, and every re-open triggers a reconcile so an exit
 // that happened while we were disconnected is not missed.
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { TaskExitSchema, TaskOOMSchema } from "../gen/github.com/containerd/containerd/api/events/task_pb.js";
 import type { Containerd } from "../containerd/client.js";
 import { unpackAny } from "../containerd/any.js";
 import { messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
+import { nowNs, timestampNs } from "../clock.js";
 
 export interface TaskExit {
   containerId: string;
@@ -15,7 +15,8 @@ export interface TaskExit {
   processId: string;
   pid: number;
   exitStatus: number;
-  exitedAt: Date;
+  /** Nanoseconds since the epoch, as containerd reported it. */
+  exitedAtNs: bigint;
 }
 
 export interface TaskEventHandlers {
@@ -84,7 +85,7 @@ export class TaskExitMonitor {
         processId: e.id,
         pid: e.pid,
         exitStatus: e.exitStatus,
-        exitedAt: e.exitedAt ? timestampDate(e.exitedAt) : new Date(),
+        exitedAtNs: timestampNs(e.exitedAt) ?? nowNs(),
       });
     } else if (topic === "/tasks/oom") {
       const e = unpackAny(event, TaskOOMSchema);

@@ -12,6 +12,7 @@ import { formatPlatform, type Platform } from "./platform.js";
 import { formatReference, parseDockerRef, repoDigestAndTag, type ImageReference } from "./reference.js";
 import { bearerHeaders, parseAuthConfig, type CriAuthConfig, type RegistryCredentials } from "./registry-auth.js";
 import { transferPull } from "./transfer-pull.js";
+import { clientPull } from "./client-pull.js";
 import { UNPACK_CONFIG_HINT } from "./pull-errors.js";
 
 export interface ImagePullerOptions {
@@ -21,8 +22,12 @@ export interface ImagePullerOptions {
   /** registry.config_path: containerd's certs.d hosts dir, handed to Transfer. */
   registryConfigPath: string;
   progressTimeoutMs: number;
-  /** containerd serves Transfer and Streaming (1.7+); without them crib cannot pull yet. */
-  transferAvailable: boolean;
+  /**
+   * Pull through containerd's Transfer service (2.x: it honours the resolver's host_dir), or
+   * crib's own client-side pull (1.6 has no Transfer; 1.7's ignores host_dir, so mirrors
+   * and plain-HTTP registries would not work through it).
+   */
+  pullThrough: "transfer" | "client";
   containerdVersion: string;
   logger: Logger;
 }
@@ -55,9 +60,6 @@ export class ImagePuller {
     const named = parseDockerRef(image);
     const ref = formatReference(named);
     const credentials = parseAuthConfig(opts.auth);
-    if (!this.opts.transferAvailable) {
-      throw new CriError(Code.FAILED_PRECONDITION, `containerd ${this.opts.containerdVersion} has no Transfer/Streaming service (1.7+): crib pulls only through it`);
-    }
     let flight = this.inFlight.get(ref);
     if (!flight) {
       const abort = new AbortController();
@@ -115,7 +117,8 @@ export class ImagePuller {
     const knewRef = store.idOf(ref) !== undefined;
     this.transfersStarted++;
     this.transfersRunning++;
-    const { progress } = await transferPull(cd, {
+    const pullWith = this.opts.pullThrough === "transfer" ? transferPull : clientPull;
+    const { progress } = await pullWith(cd, {
       ref,
       hostDir: this.opts.registryConfigPath,
       headers: bearerHeaders(credentials, named.domain),

@@ -9,6 +9,7 @@ import { ImagePuller } from "./image-puller.js";
 import { SnapshotUsage, snapshotterRoot } from "./image-fs-usage.js";
 import { hostPlatform } from "./platform.js";
 import { normalizeReference } from "./reference.js";
+import { pullPath } from "../containerd/capabilities.js";
 
 export interface Images {
   store: ImageStore;
@@ -36,7 +37,7 @@ export async function startImages(deps: CriDeps): Promise<Images> {
     platform,
     registryConfigPath: config.registryConfigPath,
     progressTimeoutMs: config.imagePullProgressTimeoutMs,
-    transferAvailable: deps.capabilities.transfer && deps.capabilities.streaming,
+    pullThrough: pullPath(deps.capabilities),
     containerdVersion: deps.capabilities.version,
     logger,
   });

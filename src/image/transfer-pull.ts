@@ -13,7 +13,8 @@ import type { Logger } from "../log.js";
 import { openStream, type ContainerdStream } from "./containerd-stream.js";
 import { protoAny, unpackAny } from "../containerd/any.js";
 import { authAnswer, type RegistryCredentials } from "./registry-auth.js";
-import { PullProgress, progressCheckInterval, type ProgressSnapshot } from "./pull-progress.js";
+import { PullProgress, type ProgressSnapshot } from "./pull-progress.js";
+import { watchPull, type PullWatch } from "./pull-watchdog.js";
 import { pullError } from "./pull-errors.js";
 import type { Platform } from "./platform.js";
 
@@ -73,21 +74,17 @@ function readProgress(stream: ContainerdStream, progress: PullProgress): Promise
   })().catch(() => {});
 }
 
-function formatMs(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
 
 export async function transferPull(cd: Containerd, req: TransferPullRequest): Promise<TransferPullResult> {
   const started = Date.now();
   const progress = new PullProgress(req.progressTimeoutMs, started);
   const abort = new AbortController();
-  let stallError: CriError | undefined;
   const onCallerAbort = () => abort.abort();
   req.signal.addEventListener("abort", onCallerAbort, { once: true });
 
   const streams: ContainerdStream[] = [];
   const tasks: Promise<void>[] = [];
-  let ticker: NodeJS.Timeout | undefined;
+  let watch: PullWatch | undefined;
   try {
     // Both streams must be registered in containerd before the TransferRequest names them.
     const [progressStream, authStream] = await Promise.all([
@@ -98,20 +95,7 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
     const authStreamId = authStream?.id ?? "";
     if (authStream) tasks.push(serveAuth(authStream, req.credentials, req.logger, req.ref));
 
-    ticker = setInterval(() => {
-      const now = Date.now();
-      const snap = progress.snapshot();
-      req.logger.info("pulling image", { image: req.ref, bytesRead: snap.bytesRead, totalBytes: snap.totalBytes, activeDownloads: snap.activeDownloads, blobs: `${snap.blobsDone}/${snap.blobs}`, elapsedMs: now - started });
-      if (progress.stalled(now)) {
-        stallError = new CriError(
-          Code.DEADLINE_EXCEEDED,
-          `failed to pull and unpack image ${JSON.stringify(req.ref)}: cancelled: no progress for ${formatMs(req.progressTimeoutMs)} (image_pull_progress_timeout) after ${snap.bytesRead} of ${snap.totalBytes} bytes`,
-        );
-        req.logger.warn("cancel pulling image: no progress", { image: req.ref, timeoutMs: req.progressTimeoutMs, bytesRead: snap.bytesRead });
-        abort.abort();
-      }
-    }, progressCheckInterval(req.progressTimeoutMs));
-    ticker.unref();
+    watch = watchPull(req.ref, progress, req.progressTimeoutMs, started, abort, req.logger);
 
     if (req.signal.aborted) abort.abort();
     await cd.transfer.transfer(
@@ -135,11 +119,12 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
     await Promise.race([progressDone, new Promise((r) => setTimeout(r, PROGRESS_DRAIN_MS).unref())]);
     return { progress: progress.snapshot() };
   } catch (e) {
-    if (stallError) throw stallError;
+    const stall = watch?.stallError();
+    if (stall) throw stall;
     if (req.signal.aborted) throw new CriError(Code.CANCELLED, `failed to pull and unpack image ${JSON.stringify(req.ref)}: cancelled by the client`, { cause: e });
     throw pullError(req.ref, e);
   } finally {
-    if (ticker) clearInterval(ticker);
+    watch?.stop();
     req.signal.removeEventListener("abort", onCallerAbort);
     for (const s of streams) s.close();
     await Promise.allSettled(tasks);

@@ -87,8 +87,13 @@ export function prepareNetnsDir(dir: string): Promise<void> {
 async function makeSharedMountDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const real = await realpath(dir);
-  const mount = findMount(parseMountInfo(await readFile("/proc/self/mountinfo", "utf8")), real);
+  const mounts = parseMountInfo(await readFile("/proc/self/mountinfo", "utf8"));
+  const mount = findMount(mounts, real);
   if (mount?.optionalFields.some((f) => f.startsWith("shared:"))) return;
+  // Namespaces pinned there already (containerd's CRI, which does not share the directory,
+  // ran on it before crib) would each be copied by the rbind below and stay stacked twice:
+  // containerd's single unmount then fails with EBUSY. Keep the directory as it is.
+  if (!mount && mounts.some((m) => m.mountPoint.startsWith(real + "/"))) return;
   // Only a mount point can change propagation: like iproute2, bind the directory onto
   // itself first.
   if (!mount) await run("mount", ["--rbind", real, real]);

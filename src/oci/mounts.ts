@@ -169,6 +169,9 @@ export function containerMounts(
 
   let rootfsPropagation: string | undefined;
   for (const m of binds) {
+    // The request is checked before the host's mount propagation: a wrong request is
+    // INVALID_ARGUMENT whatever the host looks like (containerd checks the host first).
+    if (m.recursiveReadOnly) checkRecursiveReadOnly(m, settings.recursiveReadOnlyMounts);
     const facts = settings.hostPaths[m.hostPath];
     const src = facts?.resolvedPath ?? m.hostPath;
     const options = ["rbind"];
@@ -193,20 +196,8 @@ export function containerMounts(
         options.push("rprivate");
     }
     // A readonly rootfs does not make the bind mounts readonly (unlike Docker).
-    if (m.readonly) {
-      if (m.recursiveReadOnly) {
-        if (!settings.recursiveReadOnlyMounts)
-          throw invalidArgument(`runtime handler does not support recursive read-only mounts (hostPath="${m.hostPath}")`);
-        if (m.propagation !== MountPropagation.PROPAGATION_PRIVATE)
-          throw invalidArgument(
-            `recursive read-only mount needs private propagation, got "${MountPropagation[m.propagation]}" (hostPath="${m.hostPath}")`,
-          );
-        options.push("rro");
-      } else options.push("ro");
-    } else {
-      if (m.recursiveReadOnly) throw invalidArgument(`recursive read-only mount conflicts with RW mount (hostPath="${m.hostPath}")`);
-      options.push("rw");
-    }
+    if (m.readonly) options.push(m.recursiveReadOnly ? "rro" : "ro");
+    else options.push("rw");
     const mount: OciMount = { destination: m.containerPath, type: "bind", source: src, options };
     const uidMappings = toIdMaps(m.uidMappings);
     const gidMappings = toIdMaps(m.gidMappings);
@@ -215,6 +206,19 @@ export function containerMounts(
     mounts.push(mount);
   }
   return { mounts, rootfsPropagation };
+}
+
+/**
+ * A recursive read-only mount must be readonly with private propagation, on a handler that
+ * supports it (RuntimeHandlerFeatures.recursive_read_only_mounts); containerd's errors.
+ */
+function checkRecursiveReadOnly(m: BindMountRequest, supported: boolean): void {
+  if (!m.readonly) throw invalidArgument(`recursive read-only mount conflicts with RW mount (hostPath="${m.hostPath}")`);
+  if (!supported) throw invalidArgument(`runtime handler does not support recursive read-only mounts (hostPath="${m.hostPath}")`);
+  if (m.propagation !== MountPropagation.PROPAGATION_PRIVATE)
+    throw invalidArgument(
+      `recursive read-only mount needs private propagation, got "${MountPropagation[m.propagation]}" (hostPath="${m.hostPath}")`,
+    );
 }
 
 /** oci.WithWriteableSysfs + WithWriteableCgroupfs for privileged containers. */

@@ -59,6 +59,14 @@ export function localhostSeccompPath(sc: SeccompContext, unsetProfile: string): 
 }
 
 /**
+ * The CRI requires an absolute path for a Localhost seccomp profile; containerd would read
+ * a relative one from its own working directory, which no client can mean.
+ */
+export function requireAbsoluteProfilePath(path: string): void {
+  if (!path.startsWith("/")) throw invalidArgument(`seccomp profile path "${path}" must be an absolute path on the host`);
+}
+
+/**
  * The seccomp section for a context (sputil.GenerateSeccompSpecOpts): none when
  * privileged or unconfined, containerd's default profile for RuntimeDefault, the JSON
  * file's content (`localhostProfiles[path]`) for Localhost.
@@ -85,6 +93,7 @@ export function seccompFor(
       return defaultSeccompProfile(boundingCaps, settings);
     case ProfileType.Localhost: {
       const path = trimLocalhost(p.localhostRef);
+      requireAbsoluteProfilePath(path);
       const text = localhostProfiles[path];
       if (text === undefined) throw invalidArgument(`cannot load seccomp profile "${path}": not found`);
       return parseSeccompProfile(text, path);

@@ -6,12 +6,14 @@ import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.js";
 import { grpcServiceDefinition } from "../rpc/proto-service.js";
 import { Containerd } from "../containerd/client.js";
 import { detectCapabilities } from "../containerd/capabilities.js";
+import { introspectHandlerFeatures } from "../cri/runtime-features.js";
 import { failedPrecondition, unavailable, wrap } from "../errors.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { CriDeps } from "../cri/deps.js";
 import { instrumentService } from "./instrument.js";
 import { prepareSocketPath, restrictSocket } from "./socket.js";
+import { refuseUnadoptablePods } from "../migrate/adoption-guard.js";
 import { imageHandlers, runtimeHandlers, startServices, type Services } from "./handlers.js";
 
 export interface Crib {
@@ -47,8 +49,10 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
       );
     }
     logger.info("containerd", { version: capabilities.version, transfer: capabilities.transfer, sandboxStore: capabilities.sandboxStore });
+    if (!config.adoptPartial) await refuseUnadoptablePods(config, containerd);
     const ownOOMScoreAdj = Number((await readFile("/proc/self/oom_score_adj", "utf8")).trim());
-    const deps: CriDeps = { config, containerd, capabilities, logger, ownOOMScoreAdj };
+    const handlerFeatures = await introspectHandlerFeatures(containerd, config, logger);
+    const deps: CriDeps = { config, containerd, capabilities, logger, ownOOMScoreAdj, handlerFeatures };
     services = await startServices(deps);
 
     server = new grpc.Server({

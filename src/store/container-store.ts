@@ -60,7 +60,8 @@ export interface ContainerRecord {
 /** An exit as the exit monitor or containerd's task state reports it. */
 export interface ExitInfo {
   exitStatus: number;
-  exitedAt: Date;
+  /** Nanoseconds since the epoch. */
+  exitedAtNs: bigint;
 }
 
 /** The container's stdio as the RPCs need it: the log pump and the FIFOs behind it. */

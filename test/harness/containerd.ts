@@ -46,8 +46,44 @@ export interface CriSettings {
   cniConfDir: string;
 }
 
+/** Which containerd the harness runs: CRIB_CONTAINERD=2 (default), 1.7 or 1.6. */
+export type ContainerdLine = "2" | "1.7" | "1.6";
+export const CONTAINERD_LINE_ENV = "CRIB_CONTAINERD";
+
+export function containerdLine(env: NodeJS.ProcessEnv = process.env): ContainerdLine {
+  const v = env[CONTAINERD_LINE_ENV] ?? "2";
+  if (v === "2" || v === "1.7" || v === "1.6") return v;
+  throw new Error(`${CONTAINERD_LINE_ENV}=${v}: expected 2, 1.7 or 1.6`);
+}
+
+/** The unpacked Debian build of that line (scripts/install-deps.sh). */
+export function containerdBinDir(repo: string, line: ContainerdLine): string {
+  return join(repo, `.cache/containerd-${line}/usr/bin`);
+}
+
+/**
+ * containerd 1.6/1.7 (config version 2): only the single 1.x CRI plugin goes; there is no
+ * image verifier, and 1.7's transfer service has no config_path (crib passes host_dir).
+ */
+function containerdConfigV2(l: ContainerdLayout): string {
+  const config = {
+    version: 2,
+    root: l.root,
+    state: l.state,
+    disabled_plugins: ["io.containerd.grpc.v1.cri", NRI_PLUGIN_ID],
+    grpc: { address: l.address },
+    debug: { level: "info" },
+    plugins: { "io.containerd.internal.v1.opt": { path: join(l.dir, "opt") } },
+  };
+  return stringify(config) + "\n";
+}
+
 /** Everything host-wide (opt dir, verifier dir) is moved into the instance's own folder. */
-export function containerdConfig(l: ContainerdLayout, hostsDir: string, cri?: CriSettings): string {
+export function containerdConfig(l: ContainerdLayout, hostsDir: string, cri?: CriSettings, line: ContainerdLine = "2"): string {
+  if (line !== "2") {
+    if (cri) throw new Error(`containerd ${line}: the built-in CRI comparison runs on 2.x only`);
+    return containerdConfigV2(l);
+  }
   const plugins: Record<string, unknown> = {
     "io.containerd.internal.v1.opt": { path: join(l.dir, "opt") },
     "io.containerd.image-verifier.v1.bindir": { bin_dir: join(l.dir, "image-verifier") },

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { containerdConfig, containerdLayout, startContainerd } from "./containerd.js";
+import { containerdBinDir, containerdConfig, containerdLayout, containerdLine, startContainerd } from "./containerd.js";
 import { cniNetworkFor, writeCniConfig } from "./cni.js";
 import {
   AUTH_REFS,
@@ -57,7 +57,8 @@ export function checkHost(binDir: string): void {
 }
 
 export async function startEnvironment(o: EnvironmentOptions): Promise<Environment> {
-  const binDir = join(o.repo, ".cache/containerd-2/usr/bin");
+  const line = containerdLine();
+  const binDir = containerdBinDir(o.repo, line);
   checkHost(binDir);
   const hostsDir = join(o.tmpDir, "hosts");
   const scratchDir = join(o.tmpDir, "scratch");
@@ -69,7 +70,7 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<Environme
 
   // containerd reads the hosts dir per pull, so it may start before the registries exist.
   const cdLayout = containerdLayout(join(o.tmpDir, "containerd"));
-  const containerd = startContainerd("containerd", binDir, cdLayout, containerdConfig(cdLayout, hostsDir), o.track);
+  const containerd = startContainerd("containerd", binDir, cdLayout, containerdConfig(cdLayout, hostsDir, undefined, line), o.track);
   containerd.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
 
   const cacheRoot = join(o.repo, ".cache/fixtures");
@@ -100,7 +101,8 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<Environme
   if (o.withCri) {
     const l = containerdLayout(join(o.tmpDir, "cri-containerd"));
     const cri = { sandboxImage: images.pause, cniBinDir: cni.binDir, cniConfDir: cni.confDir };
-    const started = await startContainerd("cri-containerd", binDir, l, containerdConfig(l, hostsDir, cri), o.track);
+    const criBinDir = containerdBinDir(o.repo, "2");
+    const started = await startContainerd("cri-containerd", criBinDir, l, containerdConfig(l, hostsDir, cri), o.track);
     criContainerd = { ...started.info, criAddress: started.info.address, sandboxImage: images.pause };
   }
 

@@ -38,7 +38,10 @@ export const PASSWD = [
   "",
 ].join("\n");
 
-export const GROUP = ["root:x:0:", `crib:x:${CRIB_GID}:`, "nogroup:x:65534:", ""].join("\n");
+/** A group the image defines with crib as a member: SupplementalGroupsPolicy Merge adds it, Strict does not. */
+export const CRIB_EXTRA_GID = 5000;
+
+export const GROUP = ["root:x:0:", `crib:x:${CRIB_GID}:`, `crib-extra:x:${CRIB_EXTRA_GID}:crib`, "nogroup:x:65534:", ""].join("\n");
 
 /** Stages busybox, its libraries, users and the usual empty folders under `root`. */
 export async function stageBusyboxRootfs(root: string, marker: string): Promise<void> {

@@ -52,7 +52,13 @@ async function activeSnapshots(cd: Containerd): Promise<string[]> {
   return out;
 }
 async function sandboxRecords(cd: Containerd): Promise<string[]> {
-  return (await cd.sandboxStore.list({ filters: [] })).list.map((s) => s.sandboxId);
+  try {
+    return (await cd.sandboxStore.list({ filters: [] })).list.map((s) => s.sandboxId);
+  } catch (e) {
+    // containerd 1.6 has no Sandbox Store: there are no records to leave behind.
+    if ((e as { code?: number }).code === Code.UNIMPLEMENTED) return [];
+    throw e;
+  }
 }
 async function leaseIds(cd: Containerd): Promise<string[]> {
   return (await cd.leases.list({ filters: [] })).leases.map((l) => l.id);
@@ -284,7 +290,8 @@ describe("pod sandboxes", () => {
     });
     try {
       const handlers = (await alt.client.runtime.status({})).runtimeHandlers.map((h) => h.name).sort();
-      assert.deepEqual(handlers, ["", "crib-alt"]);
+      // As containerd lists them: every handler by name, the default once more as "".
+      assert.deepEqual(handlers, ["", "crib-alt", "runc"]);
       const id = (await alt.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: "crib-alt" })).podSandboxId;
       const st = (await alt.client.runtime.podSandboxStatus({ podSandboxId: id })).status!;
       assert.equal(st.runtimeHandler, "crib-alt");

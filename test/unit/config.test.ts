@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
-import { applyToml, DEFAULTS, parseCli, parseDuration } from "../../src/config.js";
+import { applyToml, DEFAULTS, parseCli, parseDuration, USAGE } from "../../src/config.js";
 import { Code, CriError } from "../../src/errors.js";
 
 test("parseDuration reads Go durations", () => {
@@ -67,4 +67,13 @@ test("command-line flags override", () => {
   assert.equal(r.overrides.allowContainerdCri, true);
   assert.throws(() => parseCli(["--log-format", "xml"]));
   assert.throws(() => parseCli(["--bogus"]));
+});
+
+test("--adopt-partial and adopt_partial turn off the refusal of pods with files elsewhere; off by default", () => {
+  assert.equal(DEFAULTS.adoptPartial, false);
+  assert.equal(parseCli(["--adopt-partial"]).overrides.adoptPartial, true);
+  assert.equal(applyToml(DEFAULTS, { adopt_partial: true }).adoptPartial, true);
+  assert.throws(() => applyToml(DEFAULTS, { adopt_partial: "yes" }), /adopt_partial: expected true or false/);
+  assert.match(USAGE, /--adopt-partial/);
+  assert.match(USAGE, /crib migrate check/);
 });

@@ -86,6 +86,24 @@ test("host path facts: symlinks resolved, propagation checked, rro rules", () =>
     "rro",
   ]);
   assert.throws(() => containerMounts(defaults(), [bind("/d", "/p", { recursiveReadOnly: true })], [], settings), isCode(Code.INVALID_ARGUMENT));
+  // A wrong rro request is INVALID_ARGUMENT (naming the host path) whatever the host's
+  // propagation is, and whether or not the handler supports rro.
+  const hostPrivate = { ...settings, hostPaths: { "/p": { propagation: "private" as const } } };
+  for (const [why, m, message] of [
+    ["writable", bind("/d", "/p", { recursiveReadOnly: true, propagation: MountPropagation.PROPAGATION_BIDIRECTIONAL }), /conflicts with RW mount \(hostPath="\/p"\)/],
+    ["bidirectional", bind("/d", "/p", { readonly: true, recursiveReadOnly: true, propagation: MountPropagation.PROPAGATION_BIDIRECTIONAL }), /needs private propagation, got "PROPAGATION_BIDIRECTIONAL" \(hostPath="\/p"\)/],
+    ["host-to-container", bind("/d", "/p", { readonly: true, recursiveReadOnly: true, propagation: MountPropagation.PROPAGATION_HOST_TO_CONTAINER }), /needs private propagation/],
+  ] as const) {
+    assert.throws(
+      () => containerMounts(defaults(), [m], [], { ...hostPrivate, recursiveReadOnlyMounts: true }),
+      (e: unknown) => isCode(Code.INVALID_ARGUMENT)(e) && message.test((e as Error).message),
+      why,
+    );
+  }
+  assert.throws(
+    () => containerMounts(defaults(), [rro], [], hostPrivate),
+    (e: unknown) => isCode(Code.INVALID_ARGUMENT)(e) && /does not support recursive read-only mounts \(hostPath="\/p"\)/.test((e as Error).message),
+  );
 });
 
 test("bind mounts replace defaults at their destination and are ordered by depth", () => {

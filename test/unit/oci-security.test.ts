@@ -84,6 +84,13 @@ test("seccomp profile selection", () => {
     syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO", errnoRet: 1 }],
   });
   assert.throws(() => seccompFor(ctx(local), settings, DEFAULT_UNIX_CAPS, {}), hasCode(Code.INVALID_ARGUMENT));
+  // The CRI wants an absolute path; a relative one (or none) is refused, naming it.
+  for (const ref of ["profiles/audit.json", ""]) {
+    const rel = { profileType: ProfileType.Localhost, localhostRef: ref };
+    assert.throws(() => seccompFor(ctx(rel), settings, DEFAULT_UNIX_CAPS, { [ref]: profile }), (e: unknown) =>
+      hasCode(Code.INVALID_ARGUMENT)(e) && (e as Error).message.includes(`"${ref}" must be an absolute path`),
+    );
+  }
   assert.throws(() => parseSeccompProfile("{not json"), hasCode(Code.INVALID_ARGUMENT));
   assert.throws(() => parseSeccompProfile(`{"defaultAction": 3}`), hasCode(Code.INVALID_ARGUMENT));
   assert.equal(parseSeccompProfile(`{"DefaultAction":"SCMP_ACT_ALLOW"}`).defaultAction, "SCMP_ACT_ALLOW", "keys match case-insensitively");
