@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, openSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -324,8 +324,9 @@ function shimIds(namespace: string): string[] {
  * A shim daemon containerd does not know, with its bundle deleted: what a Tasks.Create cut
  * short while containerd starts the shim leaves. Started as containerd does, with
  * `containerd-shim-runc-v2 start` in the task's bundle; containerd reads the shim's log
- * FIFO, `cat` does here (returned: the shim ends by itself when its log reader goes,
- * which would make the test pass without crib).
+ * FIFO, `cat` does here (returned: killed at the end). The bundle goes once the daemon has
+ * its log open: a daemon still coming up in a deleted bundle ends by itself, and the
+ * test would prove nothing.
  */
 function startOrphanShim(binDir: string, address: string, namespace: string, id: string, dir: string): ChildProcess {
   const bundle = join(dir, `orphan-bundle-${id.slice(0, 12)}`);
@@ -334,12 +335,17 @@ function startOrphanShim(binDir: string, address: string, namespace: string, id:
   execFileSync("mkfifo", [join(bundle, "log")]);
   const reader = spawn("cat", [join(bundle, "log")], { stdio: "ignore" });
   try {
+    // Output to a file: nothing of the shim may hang on a pipe this process closes.
+    const out = openSync(join(dir, `orphan-${id.slice(0, 12)}.out`), "w");
     execFileSync(join(binDir, "containerd-shim-runc-v2"), ["-namespace", namespace, "-id", id, "-address", address, "start"], {
       cwd: bundle,
       env: { ...process.env, TTRPC_ADDRESS: `${address}.ttrpc` },
-      input: "",
+      stdio: ["ignore", out, out],
       timeout: 20_000,
     });
+    // The daemon opens its log FIFO (onto stderr) as it comes up: delete the bundle after.
+    const deadline = Date.now() + 10_000;
+    while (!shimLogOpen(namespace, id, join(bundle, "log")) && Date.now() < deadline) execFileSync("sleep", ["0.05"]);
   } catch (e) {
     reader.kill();
     throw e;
@@ -347,4 +353,14 @@ function startOrphanShim(binDir: string, address: string, namespace: string, id:
     rmSync(bundle, { recursive: true, force: true });
   }
   return reader;
+}
+
+function shimLogOpen(namespace: string, id: string, log: string): boolean {
+  const shim = shimProcesses(namespace).find((s) => s.endsWith(` ${id}`));
+  if (!shim) return false;
+  try {
+    return readlinkSync(`/proc/${shim.split(" ")[0]}/fd/2`) === log;
+  } catch {
+    return false;
+  }
 }
