@@ -64,6 +64,8 @@ export function handleContainerExit(ctx: ContainerContext, e: TaskExit): boolean
     return true;
   }
   if (c.state === ContainerState.CONTAINER_EXITED) return true;
+  // Not started and not starting: the exit is of a never-started task recovery deleted.
+  if (c.state === ContainerState.CONTAINER_CREATED) return true;
   recordExit(ctx, c, exit).catch((err) => ctx.deps.logger.warn("failed to record container exit", { containerId: c.id, error: messageOf(err) }));
   return true;
 }

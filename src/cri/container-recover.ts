@@ -22,7 +22,7 @@ import { mapLimit, UNKNOWN_EXIT_CODE, UNKNOWN_EXIT_REASON } from "./container-ex
 import { openContainerIO } from "./container-io.js";
 import { CONTAINER_METADATA_EXTENSION, decodeContainerMetadata, readStatusCheckpoint } from "./container-metadata.js";
 import { containerFifos } from "./container-start.js";
-import { deleteTask } from "./task-ops.js";
+import { deleteCreatedTask, deleteTask } from "./task-ops.js";
 
 /** containerd's unknownContainerStatus, with the record's creation time. */
 function unknownStatus(createdAt: bigint): ContainerStatus {
@@ -65,8 +65,11 @@ async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Proces
   }
   switch (p.status) {
     case TaskStatus.CREATED:
-      // crib died between Tasks.Create and Tasks.Start: the container is still CREATED.
-      await deleteTask(ctx.deps.containerd, c.id);
+      // crib died between Tasks.Create and Tasks.Start: the container is still CREATED. The
+      // task goes in the background (crib serves meanwhile); Start and Remove wait for it.
+      c.cleanup = deleteCreatedTask(ctx.deps.containerd, c.id).catch((e) => {
+        ctx.deps.logger.warn("failed to delete the never-started task", { containerId: c.id, error: messageOf(e) });
+      });
       if (containerState(s) !== ContainerState.CONTAINER_CREATED) throw new Error(`unexpected container state for created task: ${containerState(s)}`);
       return undefined;
     case TaskStatus.RUNNING:

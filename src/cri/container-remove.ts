@@ -9,8 +9,10 @@ import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
 import { stopContainerNow } from "./container-stop.js";
 import { deleteContainerAndSnapshot, deleteTask } from "./task-ops.js";
+import { removeCgroupLeftovers } from "./cgroup-leftovers.js";
 
 export async function removeContainerNow(ctx: ContainerContext, c: Container): Promise<void> {
+  await c.cleanup;
   const state = c.state;
   if (state === ContainerState.CONTAINER_RUNNING || state === ContainerState.CONTAINER_UNKNOWN) {
     await stopContainerNow(ctx, c, 0).catch((e) => {
@@ -23,6 +25,8 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
     c.io = undefined;
     // A recorded exit already deleted the task; one that never started has none.
     if (!c.exiting && c.status.startedAt !== 0n) await deleteTask(ctx.deps.containerd, c.id);
+    // A start cut short by a crash can leave the cgroup runc began (see cgroup-leftovers.ts).
+    await removeCgroupLeftovers(c.record.spec.linux?.cgroupsPath, ctx.deps.logger, { containerId: c.id });
     const dirs = dirsOf(ctx, c.id);
     await Promise.all([
       deleteContainerAndSnapshot(ctx.deps.containerd, c.id, c.record.snapshotter, c.record.snapshotKey),

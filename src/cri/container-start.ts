@@ -54,6 +54,8 @@ async function startTask(ctx: ContainerContext, c: Container): Promise<void> {
 }
 
 export async function startContainerNow(ctx: ContainerContext, c: Container): Promise<void> {
+  // A never-started task from before a crash is still being deleted: a new one follows it.
+  await c.cleanup;
   c.setStarting();
   try {
     await startTask(ctx, c);

@@ -8,6 +8,8 @@ import { cleanupSandboxFiles, isHostIpc, sandboxPaths } from "./sandbox-files.js
 import { stopSandbox, type StopSandboxContainers } from "./sandbox-stop.js";
 import { sandboxStatusOf } from "./sandbox-status.js";
 import { deleteContainerAndSnapshot } from "./task-ops.js";
+import { removeCgroupLeftovers } from "./cgroup-leftovers.js";
+import { cgroupsPath } from "../oci/resources.js";
 
 export type RemoveSandboxContainers = (sandboxId: string) => Promise<void>;
 
@@ -21,6 +23,9 @@ export async function removeSandbox(
   // Stop first: the pod may still be ready when the kubelet gave up on stopping it.
   await stopSandbox(deps, state, s, hooks.stopContainers);
   await hooks.removeContainers(id);
+  // The pause's cgroup, when a crash cut its Tasks.Create short (see cgroup-leftovers.ts).
+  const parent = s.meta.config.linux?.cgroupParent;
+  await removeCgroupLeftovers(parent ? cgroupsPath(parent, id) : `/${deps.config.namespace}/${id}`, deps.logger, { podSandboxId: id });
   await deleteContainerAndSnapshot(deps.containerd, id, deps.config.snapshotter, id);
   if (deps.capabilities.sandboxStore) {
     await deps.containerd.sandboxStore.delete({ sandboxId: id }).catch((e) => {

@@ -56,6 +56,18 @@ export async function deleteTask(cd: Containerd, id: string): Promise<void> {
   }
 }
 
+/**
+ * Deletes a task that was created and never started (crib died between Tasks.Create and
+ * Tasks.Start). Deleted as it is, containerd 2.1's shim first waits up to 10 s for the
+ * init's stdio copy to end (Init.delete's waitTimeout on its io WaitGroup), and that copy
+ * ends only when the pipe's writer, the runc init process still waiting to be started,
+ * goes away. SIGKILL first ends runc init, so the copy and then the delete finish at once.
+ */
+export async function deleteCreatedTask(cd: Containerd, id: string): Promise<void> {
+  await stopTask(cd, id, SIGKILL, 0);
+  await deleteTask(cd, id);
+}
+
 /** Deletes a container record and its snapshot; both missing is fine. */
 export async function deleteContainerAndSnapshot(cd: Containerd, id: string, snapshotter: string, snapshotKey: string): Promise<void> {
   try {

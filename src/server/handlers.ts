@@ -18,6 +18,8 @@ import { stopPodSandbox } from "../cri/sandbox-stop.js";
 import { removePodSandbox } from "../cri/sandbox-remove.js";
 import { listPodSandbox, podSandboxStatus } from "../cri/sandbox-status.js";
 import { recoverSandboxes } from "../cri/sandbox-recover.js";
+import { sweepOrphanShims } from "../cri/shim-sweep.js";
+import { messageOf } from "../errors.js";
 import { handleSandboxExit, reconcileSandboxes } from "../cri/sandbox-exits.js";
 // --- containers (issue 4) ---
 import { ContainerService } from "../cri/container-service.js";
@@ -62,6 +64,8 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   // reconcile after subscribing covers every exit that happened meanwhile.
   const containerService = new ContainerService(deps, runtime);
   await containerService.recover();
+  // --- crash leftovers (issue 10): orphaned shims are stopped while crib already serves ---
+  const shimSweep = sweepOrphanShims(deps).catch((e) => deps.logger.warn("orphaned shim sweep failed", { error: messageOf(e) }));
   events.attach(eventStatusSource(runtime, containerService.ctx.containers));
   const stats = await StatsService.start(deps, runtime, containerService.ctx.containers, images.fsUsage.mountpoint);
   const exits = new TaskExitMonitor(
@@ -91,6 +95,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     await exits.stop();
     await containerService.stop();
     images.fsUsage.stop();
+    await shimSweep;
   };
   // --- metrics endpoint (issue 6): off unless metrics_address is set ---
   try {

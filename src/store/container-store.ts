@@ -108,6 +108,11 @@ export class Container {
   pendingExit: ExitInfo | undefined;
   /** The recording of this container's exit, once begun (exits are reported more than once). */
   exiting: Promise<void> | undefined;
+  /**
+   * Clean-up recovery left to the background (a never-started task being deleted): crib
+   * serves meanwhile, and Start and Remove of this container wait for it first.
+   */
+  cleanup: Promise<void> | undefined;
   private resolveStopped!: () => void;
   /** Resolves once the container's exit has been recorded. */
   readonly stopped: Promise<void>;
