@@ -36,12 +36,12 @@ test: deps typecheck test-unit test-integration test-compat
 test-unit: gen
 	$(NODE_TEST) test/unit/*.test.ts
 
-test-integration: gen
+test-integration: gen build
 	npx tsx test/harness/run.ts --with-cri -- $(NODE_TEST) test/integration/*.test.ts
 
 # containerd 1.7 (trixie) and 1.6 (bookworm): the lifecycle, image and streaming suites.
 COMPAT_TESTS := test/integration/images.test.ts test/integration/pods.test.ts test/integration/containers.test.ts test/integration/streaming.test.ts
-test-compat: gen
+test-compat: gen build
 	@for v in 1.7 1.6; do \
 	  echo "== containerd $$v: $(COMPAT_TESTS)"; \
 	  CRIB_CONTAINERD=$$v npx tsx test/harness/run.ts -- $(NODE_TEST) $(COMPAT_TESTS) || exit 1; \

@@ -4,7 +4,8 @@
 // containerd's sendInBatchesBySize: chunks of at most 15 MiB (1 MiB headroom) and at most
 // 5000 items; an item larger than a chunk goes alone; an empty list sends no message and
 // ends the stream at once (the kubelet reads EOF as "no items").
-import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
 import type * as grpc from "@grpc/grpc-js";
 import {
   ContainerSchema,
@@ -65,6 +66,17 @@ async function sendChunks<D extends DescMessage>(
   }
 }
 
+/**
+ * The containers of a ListContainers reply: ListContainers keeps its entries wire-encoded in
+ * the reply's unknown fields (field 1, length-prefixed: container-list.ts), so they are
+ * decoded back here.
+ */
+function listedContainers(r: { containers?: MessageInitShape<typeof ContainerSchema>[]; $unknown?: { no: number; data: Uint8Array }[] }): MessageInitShape<typeof ContainerSchema>[] {
+  const known = r.containers ?? [];
+  const encoded = (r.$unknown ?? []).filter((u) => u.no === 1).map((u) => fromBinary(ContainerSchema, new BinaryReader(u.data).bytes()));
+  return encoded.length === 0 ? known : [...known, ...encoded];
+}
+
 /** Stream handlers for the runtime List RPCs crib serves (one missing List leaves its Stream UNIMPLEMENTED). */
 export function runtimeStreamHandlers(h: Partial<RuntimeHandlers>): Partial<RuntimeHandlers> {
   const out: Partial<RuntimeHandlers> = {};
@@ -78,7 +90,7 @@ export function runtimeStreamHandlers(h: Partial<RuntimeHandlers>): Partial<Runt
   if (listContainers) {
     out.streamContainers = async (req, send, call) => {
       const r = await listContainers(create(ListContainersRequestSchema, { filter: req.filter }), call as never);
-      await sendChunks(ContainerSchema, r.containers ?? [], (containers) => send({ containers }), call);
+      await sendChunks(ContainerSchema, listedContainers(r), (containers) => send({ containers }), call);
     };
   }
   if (listContainerStats) {
