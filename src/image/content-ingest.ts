@@ -68,6 +68,8 @@ export async function ingest(cd: Containerd, data: AsyncIterable<Uint8Array>, re
     await flush();
     await roundTrip({ action: WriteAction.COMMIT, ref, offset, total: BigInt(req.size), expected: req.digest, labels: req.labels });
     call.end();
+    // Read to the end: the call is over (and traced) only once containerd closes its side.
+    while (!(await replies.next()).done);
   } catch (e) {
     call.cancel();
     if (isAlreadyExists(e)) return;

@@ -47,7 +47,7 @@ export async function unpackLayers(cd: Containerd, req: UnpackRequest): Promise<
 }
 
 async function applyLayer(cd: Containerd, layer: Descriptor, diffId: string, chain: string, parent: string, snapshotter: string, lease: string): Promise<void> {
-  const key = `extract-${process.hrtime.bigint()}-${randomBytes(4).toString("hex")} ${chain}`;
+  const key = `extract-${randomBytes(8).toString("hex")} ${chain}`;
   const labels = { [SNAPSHOT_REF_LABEL]: chain };
   const prepared = await cd.snapshots.prepare({ snapshotter, key, parent, labels }, { lease }).catch((e) => {
     throw wrap(e, `failed to prepare extraction snapshot ${JSON.stringify(key)}`);

@@ -246,7 +246,7 @@ function caseBlock(c: DocCase, heading: string): string[] {
 
 const anchor = (rpc: string) => rpc.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-");
 
-export function renderMapping(entries: readonly TraceEntry[], subs: readonly Substitution[]): string {
+export function renderMapping(entries: readonly TraceEntry[], subs: readonly Substitution[], others: readonly OtherVersion[] = []): string {
   const { cases, background } = collectCases(entries, subs);
   const rpcs: string[] = [];
   for (const c of cases) if (!rpcs.includes(c.rpc)) rpcs.push(c.rpc);
@@ -294,13 +294,91 @@ export function renderMapping(entries: readonly TraceEntry[], subs: readonly Sub
     out.push(...caseBlock(c, `### ${c.rpc}${nth}`));
   });
   out.push("## Not exercised by the scenario", "");
-  out.push(missing.length === 0 ? "None." : `The scenario does not call ${missing.join(", ")} (crib answers them UNIMPLEMENTED).`, "");
-  out.push(
-    "## containerd 1.7 and 1.6",
-    "",
-    "**Not generated yet.** crib runs on containerd 2.x only; once it supports 1.7 and 1.6 (no sandbox store and no",
-    "Transfer service there), the scenario will be run against each and the differences listed here.",
-    "",
-  );
+  out.push(missing.length === 0 ? "None." : `The scenario does not call ${missing.join(", ")}.`, "");
+  out.push(...versionSection(cases, others), "");
   return out.join("\n");
+}
+
+// --- other containerd versions ---
+
+/** The scenario's cases as recorded on another containerd line (written by `make mapping`). */
+export interface OtherVersion {
+  version: string;
+  cases: DocCase[];
+}
+
+export const VERSIONS_HEADING = "## containerd 1.7 and 1.6";
+const caseKey = (c: DocCase) => `${c.rpc}\u0000${c.what}`;
+export const tableText = (c: DocCase) => callsTable(c).join("\n");
+
+/** Pure: the cases whose containerd calls differ from the 2.x run's, as that version makes them. */
+export function differingCases(base: readonly DocCase[], other: readonly DocCase[]): DocCase[] {
+  return differingFromTables(new Map(base.map((c) => [caseKey(c), tableText(c)])), other);
+}
+
+function differingFromTables(baseTables: ReadonlyMap<string, string>, other: readonly DocCase[]): DocCase[] {
+  return other.filter((c) => baseTables.get(caseKey(c)) !== tableText(c));
+}
+
+/** Pure: the 2.x call tables of a rendered doc, by case (what the 1.x check compares against). */
+export function docTables(doc: string): Map<string, string> {
+  const lines = doc.split("\n");
+  const end = lines.indexOf(VERSIONS_HEADING);
+  const tables = new Map<string, string>();
+  let rpc = "";
+  for (let i = 0; i < (end < 0 ? lines.length : end); i++) {
+    const l = lines[i]!;
+    if (l.startsWith("## ")) rpc = l.slice(3);
+    if (!l.startsWith("### ")) continue;
+    const heading = l.slice(4);
+    let j = i + 1;
+    while (j < lines.length && !lines[j]!.startsWith("Request:")) j++;
+    j += 2;
+    const table: string[] = [];
+    while (j < lines.length && lines[j] !== "") table.push(lines[j++]!);
+    tables.set(`${rpc}\u0000${heading === rpc ? "" : heading}`, table.join("\n"));
+  }
+  return tables;
+}
+
+/** Pure: the subsection a doc must hold for one version, given that version's cases. */
+export function expectedSubsection(doc: string, version: string, cases: readonly DocCase[]): string {
+  return versionSubsection(version, differingFromTables(docTables(doc), cases)).join("\n");
+}
+
+/** Pure: the text of one version's subsection in a rendered doc ("" when absent). */
+export function committedSubsection(doc: string, version: string): string {
+  const lines = doc.split("\n");
+  const start = lines.indexOf(`### containerd ${version}`);
+  if (start < 0) return "";
+  let end = start + 1;
+  while (end < lines.length && !lines[end]!.startsWith("### containerd ") && !lines[end]!.startsWith("## ")) end++;
+  return lines.slice(start, end).join("\n");
+}
+
+/** One version's subsection: the differing cases with their calls (the rest are as above). */
+export function versionSubsection(version: string, differing: readonly DocCase[]): string[] {
+  const out = [`### containerd ${version}`, ""];
+  if (differing.length === 0) return [...out, "Every case makes the same calls as on 2.x.", ""];
+  out.push(`${differing.length} cases make other calls than on 2.x; every other case is as above.`, "");
+  for (const c of differing) {
+    out.push(`#### ${c.rpc}: ${c.what === "" ? c.rpc : c.what}`, "");
+    out.push(...callsTable(c), "");
+  }
+  return out;
+}
+
+function versionSection(base: readonly DocCase[], others: readonly OtherVersion[]): string[] {
+  const out = [
+    VERSIONS_HEADING,
+    "",
+    "The same scenario run by `make mapping` against Debian's containerd 1.7 (trixie) and 1.6 (bookworm). There crib",
+    "pulls images itself (1.6 has no Transfer service; 1.7's ignores the resolver's host_dir) and, on 1.6, keeps no",
+    "Sandbox Store records. Listed per version: only the cases whose calls differ from the 2.x tables above.",
+    "test/integration/mapping.test.ts checks each subsection when the compatibility suites run on that version.",
+    "",
+  ];
+  if (others.length === 0) return [...out, "Not recorded in this run (`make mapping` records 1.7 and 1.6 first).", ""];
+  for (const o of others) out.push(...versionSubsection(o.version, differingCases(base, o.cases)));
+  return out;
 }

@@ -180,13 +180,14 @@ export async function takeCensus(s: CensusScope): Promise<Census> {
   const snapshots: string[] = [];
   // Committed snapshots are image layers (kind 3); active ones are container rootfs.
   for await (const r of cd.snapshots.list({ snapshotter: s.snapshotter, filters: [] })) for (const i of r.info) if (i.kind !== 3) snapshots.push(i.name);
-  // crib's own while it runs, not a pod's: the exec FIFO pool (emptied at every start) and
-  // the netns dir, a shared mount point as `ip netns` makes it.
+  // crib's own while it runs, not a pod's: the spare FIFO pools (exec sessions', and the
+  // containers' and ExecSync's) and the netns dir, a shared mount point as `ip netns` makes it.
   const execPool = join(s.stateDir, "exec-fifos");
+  const fifoPool = join(s.stateDir, "fifo-pool");
   const netnsDir = join(s.stateDir, "netns");
   const fifos: string[] = [];
-  await walkFifos(s.rootDir, fifos, [execPool]);
-  await walkFifos(s.stateDir, fifos, [execPool]);
+  await walkFifos(s.rootDir, fifos, [execPool, fifoPool]);
+  await walkFifos(s.stateDir, fifos, [execPool, fifoPool]);
   const bundles = s.containerdState ? [join(s.containerdState, "io.containerd.runtime.v2.task", s.namespace)] : [];
   return {
     shims: shimProcesses(s.namespace),
