@@ -50,7 +50,7 @@ const CASES: CrashCase[] = [
   { step: "RunPodSandbox", method: `${T}Create`, timing: "during", delayMs: 30 },
   { step: "RunPodSandbox", method: `${T}Create`, timing: "after" },
   { step: "RunPodSandbox", method: `${T}Start`, timing: "during" },
-  { step: "RunPodSandbox", method: "Containers/Get", timing: "before" },
+  { step: "RunPodSandbox", method: `${T}Start`, timing: "after" },
   { step: "CreateContainer", method: "Leases/Create", timing: "after" },
   { step: "CreateContainer", method: "Snapshots/Prepare", timing: "after" },
   { step: "CreateContainer", method: "Containers/Create", timing: "after" },
