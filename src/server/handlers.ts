@@ -38,6 +38,9 @@ import { updatePodSandboxResources } from "../cri/sandbox-update-resources.js";
 // --- streaming (issue 5) ---
 import { StreamingService } from "../streaming/streaming-service.js";
 
+/** How often the orphaned-shim sweep runs again after start-up. */
+const SHIM_SWEEP_INTERVAL_MS = 15_000;
+
 /** Long-lived state (stores, background loops) created once at start. */
 export interface Services {
   images: Images;
@@ -65,7 +68,13 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   const containerService = new ContainerService(deps, runtime);
   await containerService.recover();
   // --- crash leftovers (issue 10): orphaned shims are stopped while crib already serves ---
-  const shimSweep = sweepOrphanShims(deps).catch((e) => deps.logger.warn("orphaned shim sweep failed", { error: messageOf(e) }));
+  // Again every 15 s: a shim whose start containerd was still finishing when crib restarted
+  // only becomes an orphan (bundle deleted) after the first sweep.
+  let shimSweep = sweepOrphanShims(deps).catch((e) => deps.logger.warn("orphaned shim sweep failed", { error: messageOf(e) }));
+  const shimSweeps = setInterval(() => {
+    shimSweep = shimSweep.then(() => sweepOrphanShims(deps)).catch((e) => deps.logger.warn("orphaned shim sweep failed", { error: messageOf(e) }));
+  }, SHIM_SWEEP_INTERVAL_MS);
+  shimSweeps.unref();
   events.attach(eventStatusSource(runtime, containerService.ctx.containers));
   const stats = await StatsService.start(deps, runtime, containerService.ctx.containers, images.fsUsage.mountpoint);
   const exits = new TaskExitMonitor(
@@ -95,6 +104,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     await exits.stop();
     await containerService.stop();
     images.fsUsage.stop();
+    clearInterval(shimSweeps);
     await shimSweep;
   };
   // --- metrics endpoint (issue 6): off unless metrics_address is set ---
