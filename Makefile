@@ -26,12 +26,17 @@ build: gen
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit
 
+.PHONY: deps-check
+# The import rules (.dependency-cruiser.cjs, drawn in docs/ARCHITECTURE.md): a wrong arrow fails.
+deps-check: gen
+	npx depcruise --config .dependency-cruiser.cjs src scripts bench test
+
 lint: typecheck
 
 run: deps build
 	node --enable-source-maps dist/scripts/run.js -- $(ARGS)
 
-test: deps typecheck test-unit test-integration test-compat
+test: deps typecheck deps-check test-unit test-integration test-compat
 
 test-unit: gen
 	$(NODE_TEST) test/unit/*.test.ts

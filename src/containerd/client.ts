@@ -3,9 +3,7 @@
 // trace of the CRI RPC being served. grpc-js reconnects by itself when containerd restarts.
 import * as grpc from "@grpc/grpc-js";
 import { createServiceClient, type CallOpts, type ServiceClient } from "../rpc/proto-service.js";
-import { currentTrace, recordCall, type TracedCall } from "./trace.js";
-import { requestFields } from "../trace/request-fields.js";
-import type { TraceRecorder } from "../trace/recorder.js";
+import { currentTrace, recordCall, type CallRecorder, type TracedCall } from "./trace.js";
 import { Containers } from "../gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
 import { Content } from "../gen/github.com/containerd/containerd/api/services/content/v1/content_pb.js";
 import { Diff } from "../gen/github.com/containerd/containerd/api/services/diff/v1/diff_pb.js";
@@ -28,7 +26,7 @@ export interface ContainerdOptions {
   /** Deadline of a call that does not set its own. */
   defaultTimeoutMs?: number;
   /** The --trace-file recorder; when set, every call also records its key request fields and start. */
-  recorder?: TraceRecorder;
+  recorder?: CallRecorder;
 }
 
 /** Request fields worth naming in a trace line: they identify what the call touched. */
@@ -73,7 +71,7 @@ export class Containerd {
   readonly address: string;
   /** Called once per containerd call with its outcome (the metrics endpoint's per-method latencies). */
   onCall: ((method: string, code: string, seconds: number) => void) | undefined;
-  readonly recorder: TraceRecorder | undefined;
+  readonly recorder: CallRecorder | undefined;
   private readonly client: grpc.Client;
   /**
    * Counts calls that failed UNAVAILABLE (containerd went away; the event subscription
@@ -112,7 +110,7 @@ export class Containerd {
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           code: err ? (grpc.status[err.code] ?? String(err.code)) : "OK",
         };
-        if (recording) Object.assign(call, { fields: requestFields(call.method, req), startedNs: started });
+        if (recording) Object.assign(call, { fields: opts.recorder?.requestFields(call.method, req), startedNs: started });
         recordCall(call);
         if (recording) opts.recorder?.callEnded(currentTrace()?.calls);
         if (err?.code === grpc.status.UNAVAILABLE) this.lostConnections++;

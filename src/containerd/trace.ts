@@ -16,6 +16,24 @@ export interface TracedCall {
   startedNs?: bigint;
 }
 
+/**
+ * The --trace-file recorder as the containerd client and the code around it see it.
+ * src/trace/recorder.ts implements it; declared here so this layer never imports src/trace.
+ */
+export interface CallRecorder {
+  /** The request fields a trace line keeps for this containerd call. */
+  requestFields(method: string, req: unknown): Record<string, string>;
+  /** A containerd call of the given trace started / ended (after it was recorded). */
+  callStarted(calls: readonly TracedCall[] | undefined): void;
+  callEnded(calls: readonly TracedCall[] | undefined): void;
+  /** Runs background work in a trace of its own ("(task exit)", "(exec session)"). */
+  background<T>(name: string, request: Record<string, string>, fn: () => T): T;
+  /** Resolves once no RPC line waits for its calls. */
+  settled(): Promise<void>;
+  /** Writes a note line between RPCs (the mapping scenario names its cases). */
+  note(note: string): void;
+}
+
 export interface RpcTrace {
   calls: TracedCall[];
   /** A recorded background trace that was written: later calls of work it spawned are dropped. */

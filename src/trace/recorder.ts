@@ -3,10 +3,10 @@
 // (start-up recovery, task exit handling) is recorded as pseudo-RPC lines "(start-up)",
 // "(task exit)". Nothing here runs unless a trace file is configured.
 import { createWriteStream, type WriteStream } from "node:fs";
-import { withTrace, type RpcTrace, type TracedCall } from "../containerd/trace.js";
+import { withTrace, type CallRecorder, type RpcTrace, type TracedCall } from "../containerd/trace.js";
 import { codeOf, Code, messageOf } from "../errors.js";
 import { criRequestFields } from "./cri-fields.js";
-import type { Fields } from "./request-fields.js";
+import { requestFields, type Fields } from "./request-fields.js";
 
 export interface RecordedCall {
   /** "tasks.v1.Tasks/Create" */
@@ -43,7 +43,7 @@ const INFLIGHT_WAIT_MS = 5000;
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-export class TraceRecorder {
+export class TraceRecorder implements CallRecorder {
   private readonly out: WriteStream;
   private readonly pending = new Set<{ flush(err: unknown): void }>();
   /** Calls still running per trace (keyed by its calls list), and the lines waiting for them. */
@@ -75,6 +75,11 @@ export class TraceRecorder {
     timer = setTimeout(write, INFLIGHT_WAIT_MS);
     timer.unref();
     this.waiting.set(calls, write);
+  }
+
+  /** The key request fields of a containerd call (called by the containerd client). */
+  requestFields(method: string, req: unknown): Fields {
+    return requestFields(method, req);
   }
 
   /** A containerd call of the current trace started (called by the containerd client). */
@@ -158,7 +163,7 @@ export class TraceRecorder {
 }
 
 /** Runs fn as recorded background work when a recorder is given, else just runs it. */
-export function traced<T>(recorder: TraceRecorder | undefined, name: string, request: Fields, fn: () => T): T {
+export function traced<T>(recorder: CallRecorder | undefined, name: string, request: Fields, fn: () => T): T {
   return recorder ? recorder.background(name, request, fn) : fn();
 }
 

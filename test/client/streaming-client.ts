@@ -3,12 +3,12 @@
 // attach over SPDY (v4 error stream) or WebSocket (v5), and port-forward connections over
 // SPDY (data + error stream per connection, tagged with port and requestID).
 import type { Readable } from "node:stream";
-import { dialSpdy, type SpdyClientSession } from "../../src/streaming/spdy/client.js";
+import { dialSpdy, type SpdyClientSession } from "./spdy-client.js";
 import { openPortForwardStreams, openRemoteCommandStreams } from "../../src/streaming/spdy/k8s-streams.js";
 import type { SpdyStream } from "../../src/streaming/spdy/stream.js";
 import { decodeStatus } from "../../src/streaming/remotecommand/status.js";
 import { SUPPORTED_PORT_FORWARD_PROTOCOLS, SUPPORTED_STREAM_PROTOCOLS } from "../../src/streaming/remotecommand/constants.js";
-import { dialRemoteCommand } from "../../src/streaming/websocket/client.js";
+import { dialRemoteCommand } from "./websocket-client.js";
 
 export interface RemoteCommandRun {
   stdin?: boolean;

@@ -18,9 +18,9 @@ import {
   runSpdyRemoteCommand,
   runWebSocketRemoteCommand,
 } from "../client/streaming-client.js";
-import { SpdyUpgradeError } from "../../src/streaming/spdy/client.js";
-import { dialSpdy } from "../../src/streaming/spdy/client.js";
-import { dialSpdyOverWebSocket, dialPortForwardChannels } from "../../src/streaming/websocket/client.js";
+import { SpdyUpgradeError } from "../client/spdy-client.js";
+import { dialSpdy } from "../client/spdy-client.js";
+import { dialSpdyOverWebSocket, dialPortForwardChannels } from "../client/websocket-client.js";
 import { SUPPORTED_STREAM_PROTOCOLS } from "../../src/streaming/remotecommand/constants.js";
 import { readAll as readChannel } from "../client/streaming-client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { dialSpdy, SpdyUpgradeError } from "../../src/streaming/spdy/client.js";
+import { dialSpdy, SpdyUpgradeError } from "../client/spdy-client.js";
 import { checkSpdyHandshake, headerList, negotiateProtocol, upgradeToSpdy, writeHttpError } from "../../src/streaming/spdy/upgrade.js";
 import { headerValue } from "../../src/streaming/spdy/header-compression.js";
 import { RstStatus } from "../../src/streaming/spdy/frames.js";

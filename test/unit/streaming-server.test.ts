@@ -7,9 +7,9 @@ import { silentLogger } from "../../src/log.js";
 import { StreamingServer, type StreamingRuntime, type ExecStreamRequest } from "../../src/streaming/server.js";
 import type { RemoteCommandIO } from "../../src/streaming/remote-command-io.js";
 import { successStatus } from "../../src/streaming/remotecommand/status.js";
-import { dialSpdy, SpdyUpgradeError } from "../../src/streaming/spdy/client.js";
+import { dialSpdy, SpdyUpgradeError } from "../client/spdy-client.js";
 import { SUPPORTED_STREAM_PROTOCOLS } from "../../src/streaming/remotecommand/constants.js";
-import { dialRemoteCommand, WebSocketUpgradeError } from "../../src/streaming/websocket/client.js";
+import { dialRemoteCommand, WebSocketUpgradeError } from "../client/websocket-client.js";
 import { runSpdyRemoteCommand, runWebSocketRemoteCommand, openSpdyRemoteCommand } from "../client/streaming-client.js";
 import { streamingTlsKeyPair } from "../../src/streaming/tls-cert.js";
 

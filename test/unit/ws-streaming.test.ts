@@ -17,7 +17,7 @@ import {
   dialRemoteCommand,
   dialSpdyOverWebSocket,
   dialWebSocket,
-} from "../../src/streaming/websocket/client.js";
+} from "../client/websocket-client.js";
 import { ResizeEventDecoder, encodeResizeEvent } from "../../src/streaming/remotecommand/resize.js";
 import { decodeStatus, nonZeroExitStatus, successStatus } from "../../src/streaming/remotecommand/status.js";
 import { headerValue } from "../../src/streaming/spdy/header-compression.js";
@@ -241,7 +241,7 @@ test("SPDY tunnel refuses plain channel protocols", async () => {
 });
 
 test("SPDY frames split across WebSocket messages (spdystream writes header and payload apart)", async () => {
-  const { dialRawWebSocket } = await import("../../src/streaming/websocket/raw-client.js");
+  const { dialRawWebSocket } = await import("../client/raw-websocket-client.js");
   const { encodeFrame } = await import("../../src/streaming/spdy/frames.js");
   const { HeaderCompressor } = await import("../../src/streaming/spdy/header-compression.js");
   const { FrameReader } = await import("../../src/streaming/spdy/frame-reader.js");

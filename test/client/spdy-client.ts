@@ -6,9 +6,9 @@ import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import { Socket } from "node:net";
-import { SpdyConnection, type SpdyConnectionOptions } from "./connection.js";
-import { headerList } from "./upgrade.js";
-import { HEADER_ACCEPTED_PROTOCOL_VERSIONS, HEADER_PROTOCOL_VERSION, SPDY_31 } from "../remotecommand/constants.js";
+import { SpdyConnection, type SpdyConnectionOptions } from "../../src/streaming/spdy/connection.js";
+import { headerList } from "../../src/streaming/spdy/upgrade.js";
+import { HEADER_ACCEPTED_PROTOCOL_VERSIONS, HEADER_PROTOCOL_VERSION, SPDY_31 } from "../../src/streaming/remotecommand/constants.js";
 
 export interface DialSpdyOptions {
   /** Protocols offered in X-Stream-Protocol-Version, most preferred first. */

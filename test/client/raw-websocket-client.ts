@@ -8,8 +8,8 @@ import http from "node:http";
 import https from "node:https";
 import { Duplex } from "node:stream";
 import { Socket } from "node:net";
-import { headerList } from "../spdy/upgrade.js";
-import { WebSocketUpgradeError } from "./errors.js";
+import { headerList } from "../../src/streaming/spdy/upgrade.js";
+import { WebSocketUpgradeError } from "../../src/streaming/websocket/errors.js";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;

@@ -3,14 +3,14 @@
 // and SPDY tunnelled in WebSocket (client-go's NewSPDYOverWebsocketDialer).
 import type { Readable, Writable } from "node:stream";
 import { WebSocket } from "ws";
-import type { SpdyConnectionOptions } from "../spdy/connection.js";
-import type { SpdyClientSession } from "../spdy/client.js";
-import { WEBSOCKET_SPDY_TUNNELING_PREFIX, PORT_FORWARD_PROTOCOL_V1 } from "../remotecommand/constants.js";
-import { Channel, WsProtocol } from "./channel.js";
-import { WebSocketChannels } from "./channel-connection.js";
-import { WebSocketUpgradeError } from "./errors.js";
-import { dialRawWebSocket } from "./raw-client.js";
-import { SpdyConnection } from "../spdy/connection.js";
+import type { SpdyConnectionOptions } from "../../src/streaming/spdy/connection.js";
+import type { SpdyClientSession } from "./spdy-client.js";
+import { WEBSOCKET_SPDY_TUNNELING_PREFIX, PORT_FORWARD_PROTOCOL_V1 } from "../../src/streaming/remotecommand/constants.js";
+import { Channel, WsProtocol } from "../../src/streaming/websocket/channel.js";
+import { WebSocketChannels } from "../../src/streaming/websocket/channel-connection.js";
+import { WebSocketUpgradeError } from "../../src/streaming/websocket/errors.js";
+import { dialRawWebSocket } from "./raw-websocket-client.js";
+import { SpdyConnection } from "../../src/streaming/spdy/connection.js";
 
 export { WebSocketUpgradeError };
 
