@@ -343,7 +343,7 @@ export function docTables(doc: string): Map<string, string> {
 
 /** Pure: the subsection a doc must hold for one version, given that version's cases. */
 export function expectedSubsection(doc: string, version: string, cases: readonly DocCase[]): string {
-  return versionSubsection(version, differingFromTables(docTables(doc), cases)).join("\n");
+  return versionSubsection(version, differingFromTables(docTables(doc), cases)).join("\n").trimEnd();
 }
 
 /** Pure: the text of one version's subsection in a rendered doc ("" when absent). */
@@ -353,7 +353,7 @@ export function committedSubsection(doc: string, version: string): string {
   if (start < 0) return "";
   let end = start + 1;
   while (end < lines.length && !lines[end]!.startsWith("### containerd ") && !lines[end]!.startsWith("## ")) end++;
-  return lines.slice(start, end).join("\n");
+  return lines.slice(start, end).join("\n").trimEnd();
 }
 
 /** One version's subsection: the differing cases with their calls (the rest are as above). */

@@ -1,5 +1,6 @@
 // docs/mapping.md's renderer: ids become placeholders, concurrent calls are grouped and
 // sorted, repeats collapse, and the same trace always renders the same text.
+import { committedSubsection, differingCases, expectedSubsection, tableText, versionSubsection, VERSIONS_HEADING } from "../mapping/render.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { classifyIds, docCalls, Normaliser, renderMapping } from "../mapping/render.js";
@@ -57,6 +58,27 @@ test("the document: cases under their RPC, background shapes once, a mermaid dia
   assert.match(doc, /\| 1 \| tasks\.v1\.Tasks\/Kill \| `containerId=<container-id> signal=15` \|  \|/);
   assert.match(doc, /crib->>Tasks: Kill containerId=#lt;container-id#gt; signal=15/);
   assert.equal(doc.match(/### \(task exit\)/g)?.length, 1, "identical background lines are shown once");
-  assert.match(doc, /## containerd 1\.7 and 1\.6\n\n\*\*Not generated yet\.\*\*/);
+  // Without recorded 1.7/1.6 cases the section says so rather than claiming "no differences".
+  assert.match(doc, /## containerd 1\.7 and 1\.6\n[^]*Not recorded in this run/);
   assert.throws(() => renderMapping([{ note: "Version: " }], []), /no Version line after the note/);
+});
+
+test("other containerd versions: only cases whose calls differ, and the doc's own tables are what a 1.x run compares with", () => {
+  const call = (method: string) => ({ method, fields: {}, code: "OK", group: 0 });
+  const base = [
+    { rpc: "PullImage", what: "new", request: {}, code: "OK", calls: [call("transfer.v1.Transfer/Transfer")] },
+    { rpc: "Version", what: "", request: {}, code: "OK", calls: [] },
+  ];
+  const other = [
+    { rpc: "PullImage", what: "new", request: {}, code: "OK", calls: [call("leases.v1.Leases/Create"), call("diff.v1.Diff/Apply")] },
+    { rpc: "Version", what: "", request: {}, code: "OK", calls: [] },
+  ];
+  assert.deepEqual(differingCases(base, other).map((c) => c.rpc), ["PullImage"]);
+  const sub = versionSubsection("1.7", differingCases(base, other)).join("\n");
+  assert.match(sub, /### containerd 1\.7\n\n1 cases make other calls[^]*#### PullImage: new[^]*leases\.v1\.Leases\/Create[^]*diff\.v1\.Diff\/Apply/);
+  assert.match(versionSubsection("1.6", []).join("\n"), /Every case makes the same calls as on 2\.x/);
+  // A doc rendered with these 1.7 cases holds exactly the subsection a 1.7 run expects.
+  const doc = ["## PullImage", "", "### new", "", "Request: (no identifying fields). Result: OK.", "", tableText(base[0]!), "", "## Version", "", "### Version", "", "Request: x.", "", "No containerd calls.", "", VERSIONS_HEADING, "", sub, ""].join("\n");
+  assert.equal(committedSubsection(doc, "1.7"), expectedSubsection(doc, "1.7", other));
+  assert.equal(committedSubsection(doc, "1.6"), "");
 });
