@@ -125,17 +125,23 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   const dirsMade = Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
   // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
   const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
-  const prepared = leased.then(() =>
-    cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
-      throw wrap(e, `failed to prepare snapshot for container "${id}"`);
-    }),
-  );
   // The image's passwd/group are the same in every container of the image: read from the
-  // first one's snapshot, then known before Prepare answers, so the spec is built and the
-  // container recorded (Containers/Create does not look at the snapshot) while it runs.
-  const userFiles = Promise.resolve(ctx.userFiles.get(cfg.snapshotter, image.chainId) ?? prepared.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts)));
+  // first one's snapshot, then known beforehand, so the spec is built while the lease is
+  // made and Prepare and Containers/Create (which does not look at the snapshot) are sent
+  // together. (Together rather than each as soon as it can: as fast, and the calls' order
+  // stays the same from run to run, for the trace and docs/mapping.md.)
+  const knownUserFiles = ctx.userFiles.get(cfg.snapshotter, image.chainId);
+  const recordable = knownUserFiles ? () => readyToRecord : undefined;
+  const prepared = (async () => {
+    await leased;
+    if (recordable) await recordable();
+    return cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
+      throw wrap(e, `failed to prepare snapshot for container "${id}"`);
+    });
+  })();
+  const userFiles = knownUserFiles ? Promise.resolve(knownUserFiles) : prepared.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts));
   userFiles.catch(() => undefined); // a failed Prepare is reported from `prepared`
-  const specBuilt = (async () => {
+  const specBuilt: Promise<OciSpec> = (async () => {
     await dirsMade;
     const input = await gatherSpecInputs(ctx, { id, config, sandbox, sandboxConfig: a.sandboxConfig, image, userFiles, containerRootDir: dirs.root });
     return buildContainerSpec(input);
@@ -146,10 +152,15 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
     return status;
   });
   const checkpointed = statusMade.then((status) => writeStatusCheckpoint(dirs.root, status));
-  const recorded = (async () => {
+  // The FIFOs exist before containerd records the container that names them.
+  const readyToRecord = (async () => {
     const spec = await specBuilt;
     await fifosReady;
     await leased;
+    return spec;
+  })();
+  const recorded = (async () => {
+    const spec = await readyToRecord;
     await cd.containers
       .create(
         {
