@@ -8,6 +8,7 @@ import { FifoPool } from "../io/fifo-pool.js";
 import { ContainerStore, type Container } from "../store/container-store.js";
 import type { CriDeps, RuntimeState } from "./deps.js";
 import { containerDirs, writeStatusCheckpoint } from "./container-metadata.js";
+import { ImageUserFilesCache } from "./image-user-files.js";
 
 /** A CreateContainer under way, which a kubelet retry with the same request joins. */
 export interface InFlightCreate {
@@ -25,10 +26,12 @@ export interface ContainerContext {
   creating: Map<string, InFlightCreate>;
   /** FIFOs made ahead for container and ExecSync stdio. */
   fifos: FifoPool;
+  /** Images' passwd/group, read once per image. */
+  userFiles: ImageUserFilesCache;
 }
 
 export function newContainerContext(deps: CriDeps, state: RuntimeState): ContainerContext {
-  return { deps, state, containers: new ContainerStore(), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")) };
+  return { deps, state, containers: new ContainerStore(), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")), userFiles: new ImageUserFilesCache() };
 }
 
 export { nowNs } from "../clock.js";

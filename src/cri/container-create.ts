@@ -86,6 +86,12 @@ interface CreateArgs {
   logPath: string;
 }
 
+/** The first rejection among settled results, in the order given (the cause before its echoes). */
+function firstFailure(results: PromiseSettledResult<unknown>[]): unknown {
+  for (const r of results) if (r.status === "rejected") return r.reason;
+  return undefined;
+}
+
 async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo: UndoStack): Promise<Container> {
   const cd = ctx.deps.containerd;
   const cfg = ctx.deps.config;
@@ -93,28 +99,6 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   const { runtime } = resolveRuntimeHandler(cfg, sandbox.meta.runtimeHandler);
   const runtimeOptions = runtimeOptionsAny(runtime);
   const runtimeType = sandbox.runtimeType || runtime.runtimeType;
-
-  // A lease keeps the fresh snapshot from containerd's GC until the container holds it;
-  // asked for while the dirs are made.
-  const lease = `crib-run-${id}`;
-  const leased = cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
-  leased.catch(() => undefined);
-  const dirs = dirsOf(ctx, id);
-  undo.push("remove container dirs", async () => {
-    await rm(dirs.root, { recursive: true, force: true });
-    await rm(dirs.volatile, { recursive: true, force: true });
-  });
-  try {
-    await Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
-  } catch (e) {
-    // The lease must not outlive a failed create.
-    await leased.then(() => cd.leases.delete({ id: lease, sync: false })).catch(() => undefined);
-    throw e;
-  }
-  // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
-  const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
-  fifosReady.catch(() => undefined);
-
   const { tags, digests } = splitImageReferences(image.references);
   const meta: ContainerMetadata = {
     id,
@@ -127,75 +111,102 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
     stopSignal: config.stopSignal !== Signal.RUNTIME_DEFAULT ? criSignalToOci(config.stopSignal) : (image.config.StopSignal ?? ""),
     processLabel: "",
   };
+  const dirs = dirsOf(ctx, id);
+  undo.push("remove container dirs", async () => {
+    await rm(dirs.root, { recursive: true, force: true });
+    await rm(dirs.volatile, { recursive: true, force: true });
+  });
 
-  await leased;
-  let spec: OciSpec;
-  let status: ReturnType<typeof newStatus>;
-  let created = false;
-  try {
-    const prepared = await cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
+  // Everything below runs at once where it can, and all of it settles before anything is
+  // undone (an undo must not race a call still in flight). A lease keeps the fresh snapshot
+  // from containerd's GC until the container holds it.
+  const lease = `crib-run-${id}`;
+  const leased = cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
+  const dirsMade = Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
+  // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
+  const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
+  // The image's passwd/group are the same in every container of the image: read from the
+  // first one's snapshot, then known beforehand, so the spec is built while the lease is
+  // made and Prepare and Containers/Create (which does not look at the snapshot) are sent
+  // together. (Together rather than each as soon as it can: as fast, and the calls' order
+  // stays the same from run to run, for the trace and docs/mapping.md.)
+  const knownUserFiles = ctx.userFiles.get(cfg.snapshotter, image.chainId);
+  const recordable = knownUserFiles ? () => readyToRecord : undefined;
+  const prepared = (async () => {
+    await leased;
+    if (recordable) await recordable();
+    return cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
       throw wrap(e, `failed to prepare snapshot for container "${id}"`);
     });
+  })();
+  const userFiles = knownUserFiles ? Promise.resolve(knownUserFiles) : prepared.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts));
+  userFiles.catch(() => undefined); // a failed Prepare is reported from `prepared`
+  const specBuilt: Promise<OciSpec> = (async () => {
+    await dirsMade;
+    const input = await gatherSpecInputs(ctx, { id, config, sandbox, sandboxConfig: a.sandboxConfig, image, userFiles, containerRootDir: dirs.root });
+    return buildContainerSpec(input);
+  })();
+  const statusMade = specBuilt.then((spec) => {
+    const status = newStatus(nowNs());
+    status.resources = resourcesFromSpec(spec);
+    return status;
+  });
+  const checkpointed = statusMade.then((status) => writeStatusCheckpoint(dirs.root, status));
+  // The FIFOs exist before containerd records the container that names them.
+  const readyToRecord = (async () => {
+    const spec = await specBuilt;
+    await fifosReady;
+    await leased;
+    return spec;
+  })();
+  const recorded = (async () => {
+    const spec = await readyToRecord;
+    await cd.containers
+      .create(
+        {
+          container: {
+            id,
+            labels: containerLabels(config.labels, image.config.Labels),
+            image: image.name,
+            runtime: { name: runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+            spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+            snapshotter: cfg.snapshotter,
+            snapshotKey: id,
+            sandbox: sandbox.meta.id,
+            extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
+          },
+        },
+        { lease },
+      )
+      .catch((e) => {
+        throw wrap(e, "failed to create containerd container");
+      });
+  })();
+
+  const [leaseR, dirsR, fifosR, prepR, specR, recR, ckptR] = await Promise.allSettled([leased, dirsMade, fifosReady, prepared, specBuilt, recorded, checkpointed]);
+  if (prepR.status === "fulfilled")
     undo.push("remove snapshot", () =>
       cd.snapshots.remove({ snapshotter: cfg.snapshotter, key: id }).catch((e) => {
         if (!isNotFound(e)) throw e;
       }),
     );
-    const input = await gatherSpecInputs(ctx, {
-      id,
-      config,
-      sandbox,
-      sandboxConfig: a.sandboxConfig,
-      image,
-      snapshotMounts: prepared.mounts,
-      containerRootDir: dirs.root,
-    });
-    spec = buildContainerSpec(input);
-    status = newStatus(nowNs());
-    status.resources = resourcesFromSpec(spec);
-    // The status checkpoint is written while containerd records the container.
-    const checkpointed = writeStatusCheckpoint(dirs.root, status);
-    const recorded = (async () => {
-      await fifosReady;
-      await cd.containers
-        .create(
-          {
-            container: {
-              id,
-              labels: containerLabels(config.labels, image.config.Labels),
-              image: image.name,
-              runtime: { name: runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-              spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
-              snapshotter: cfg.snapshotter,
-              snapshotKey: id,
-              sandbox: sandbox.meta.id,
-              extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
-            },
-          },
-          { lease },
-        )
-        .catch((e) => {
-          throw wrap(e, "failed to create containerd container");
-        });
-    })();
-    // Both settle before anything is undone: the undo removes the dir the checkpoint goes to.
-    const [rec, ckpt] = await Promise.allSettled([recorded, checkpointed]);
-    if (rec.status === "rejected") throw rec.reason;
+  if (recR.status === "fulfilled")
     undo.push("delete containerd container", () =>
       cd.containers.delete({ id }).catch((e) => {
         if (!isNotFound(e)) throw e;
       }),
     );
-    created = true;
-    if (ckpt.status === "rejected") throw wrap(ckpt.reason, "failed to checkpoint container status");
-  } finally {
-    // Once the container holds the snapshot nobody needs to wait for the lease to go (one
-    // left by a crash expires, and crib's start-up sweep removes it); after a failure the
-    // caller must find nothing left.
-    const released = cd.leases.delete({ id: lease, sync: false }).catch(() => undefined);
-    if (!created) await released;
-  }
-
+  const created = prepR.status === "fulfilled" && recR.status === "fulfilled";
+  // Once the container holds the snapshot nobody needs to wait for the lease to go (one
+  // left by a crash expires, and crib's start-up sweep removes it); after a failure the
+  // caller must find nothing left.
+  const released = leaseR.status === "fulfilled" ? cd.leases.delete({ id: lease, sync: false }).catch(() => undefined) : Promise.resolve();
+  if (!created) await released;
+  const failure = firstFailure([leaseR, dirsR, fifosR, prepR, specR, recR]);
+  if (failure !== undefined) throw failure;
+  if (ckptR.status === "rejected") throw wrap(ckptR.reason, "failed to checkpoint container status");
+  const spec = (specR as PromiseFulfilledResult<OciSpec>).value;
+  const status = await statusMade;
   return new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
 }
 

@@ -25,10 +25,12 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
     c.io = undefined;
     // A recorded exit already deleted the task; one that never started has none.
     if (!c.exiting && c.status.startedAt !== 0n) await deleteTask(ctx.deps.containerd, c.id);
-    // A start cut short by a crash can leave the cgroup runc began (see cgroup-leftovers.ts).
-    await removeCgroupLeftovers(c.record.spec.linux?.cgroupsPath, ctx.deps.logger, { containerId: c.id });
     const dirs = dirsOf(ctx, c.id);
+    // With the task gone, the rest is independent and runs at once: the containerd calls
+    // need not wait for the cgroup and file system work.
     await Promise.all([
+      // A start cut short by a crash can leave the cgroup runc began (see cgroup-leftovers.ts).
+      removeCgroupLeftovers(c.record.spec.linux?.cgroupsPath, ctx.deps.logger, { containerId: c.id }),
       deleteContainerAndSnapshot(ctx.deps.containerd, c.id, c.record.snapshotter, c.record.snapshotKey),
       rm(dirs.root, { recursive: true, force: true }).catch((e) => {
         throw wrap(e, `failed to remove container root directory "${dirs.root}"`);

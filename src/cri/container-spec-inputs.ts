@@ -7,7 +7,6 @@ import { randomBytes } from "node:crypto";
 import { access, lstat, mkdir, readdir, readFile, realpath } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Mount as SnapshotMount } from "../gen/github.com/containerd/containerd/api/types/mount_pb.js";
 import { ContainerState, MountPropagation, NamespaceMode, type ContainerConfig, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { invalidArgument, wrap } from "../errors.js";
 import { parseMountInfo, type MountInfo } from "../network/netns.js";
@@ -20,7 +19,7 @@ import type { Sandbox } from "../store/sandbox-store.js";
 import type { LocalImage } from "./deps.js";
 import type { ContainerContext } from "./container-context.js";
 import { specHostFacts } from "./container-host-facts.js";
-import { readImageFile } from "./container-rootfs.js";
+import type { ImageUserFiles } from "./image-user-files.js";
 import { readSeccompProfiles } from "./seccomp-profile-files.js";
 import { resolveRuntimeHandler } from "../containerd/runtime-options.js";
 import { isHostIpc, sandboxPaths } from "./sandbox-files.js";
@@ -149,8 +148,8 @@ export interface SpecInputArgs {
   sandbox: Sandbox;
   sandboxConfig: PodSandboxConfig;
   image: LocalImage;
-  /** Mounts of the container's freshly prepared snapshot (the image's files). */
-  snapshotMounts: readonly SnapshotMount[];
+  /** The image's passwd and group (read from the container's snapshot or remembered). */
+  userFiles: Promise<ImageUserFiles>;
   /** The container's persistent dir (image volumes go under it). */
   containerRootDir: string;
 }
@@ -181,12 +180,7 @@ export async function gatherSpecInputs(ctx: ContainerContext, a: SpecInputArgs):
   for (const v of extraMounts) await mkdir(v.hostPath, { recursive: true, mode: 0o755 });
 
   // Independent file reads, asked together.
-  const [sandboxFilesFound, passwd, group, hostPaths] = await Promise.all([
-    sandboxFiles(ctx, a.sandbox.meta.id, a.sandboxConfig),
-    readImageFile(a.snapshotMounts, "/etc/passwd"),
-    readImageFile(a.snapshotMounts, "/etc/group"),
-    hostPathFacts(config),
-  ]);
+  const [sandboxFilesFound, { passwd, group }, hostPaths] = await Promise.all([sandboxFiles(ctx, a.sandbox.meta.id, a.sandboxConfig), a.userFiles, hostPathFacts(config)]);
   const input: ContainerSpecInput = {
     id: a.id,
     config,

@@ -68,18 +68,23 @@ export async function deleteCreatedTask(cd: Containerd, id: string): Promise<voi
   await deleteTask(cd, id);
 }
 
-/** Deletes a container record and its snapshot; both missing is fine. */
+/**
+ * Deletes a container record and its snapshot; both missing is fine. Both are asked at
+ * once (one round trip instead of two): containerd's Snapshots/Remove does not look at
+ * the containers that name the snapshot, and a retry after a partial failure finds the
+ * part already gone NotFound.
+ */
 export async function deleteContainerAndSnapshot(cd: Containerd, id: string, snapshotter: string, snapshotKey: string): Promise<void> {
-  try {
-    await cd.containers.delete({ id });
-  } catch (e) {
+  const container = cd.containers.delete({ id }).catch((e) => {
     if (!isNotFound(e)) throw wrap(e, `failed to delete containerd container ${id}`);
-  }
-  if (snapshotKey) {
-    try {
-      await cd.snapshots.remove({ snapshotter, key: snapshotKey });
-    } catch (e) {
-      if (!isNotFound(e)) throw wrap(e, `failed to remove snapshot ${snapshotKey}`);
-    }
-  }
+  });
+  const snapshot = snapshotKey
+    ? cd.snapshots.remove({ snapshotter, key: snapshotKey }).catch((e) => {
+        if (!isNotFound(e)) throw wrap(e, `failed to remove snapshot ${snapshotKey}`);
+      })
+    : Promise.resolve();
+  // Both settle before an error is reported, so nothing runs on after the call failed.
+  const [c, s] = await Promise.allSettled([container, snapshot]);
+  if (c.status === "rejected") throw c.reason;
+  if (s.status === "rejected") throw s.reason;
 }
