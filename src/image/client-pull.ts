@@ -13,9 +13,8 @@ import { parseManifestBlob, type Descriptor } from "./image-info.js";
 import { createOrUpdateImage } from "./image-records.js";
 import { unpackLayers } from "./layer-unpack.js";
 import { chooseManifest, formatPlatform } from "./platform.js";
-import { pullError } from "./pull-errors.js";
 import { PullProgress } from "./pull-progress.js";
-import { watchPull, type PullWatch } from "./pull-watchdog.js";
+import { pullFailure, watchPull, type PullWatch } from "./pull-watchdog.js";
 import { parseDockerRef } from "./reference.js";
 import { RegistryRepository, type FetchedManifest } from "./registry-client.js";
 import { registryEndpoints } from "./registry-hosts.js";
@@ -130,10 +129,7 @@ export async function clientPull(cd: Containerd, req: TransferPullRequest): Prom
     await createOrUpdateImage(cd, req.ref, topDesc, req.labels);
     return { progress: progress.snapshot() };
   } catch (e) {
-    const stall = watch?.stallError();
-    if (stall) throw stall;
-    if (req.signal.aborted) throw new CriError(Code.CANCELLED, `failed to pull and unpack image ${JSON.stringify(req.ref)}: cancelled by the client`, { cause: e });
-    throw pullError(req.ref, e);
+    throw pullFailure(req.ref, watch, req.signal, e);
   } finally {
     watch?.stop();
     req.signal.removeEventListener("abort", onCallerAbort);

@@ -3,6 +3,7 @@
 // without a byte (the stall rule lives in pull-progress.ts).
 import { CriError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
+import { pullError } from "./pull-errors.js";
 import { describeProgress, progressCheckInterval, ProgressLogThrottle, type PullProgress } from "./pull-progress.js";
 
 export interface PullWatch {
@@ -37,4 +38,12 @@ export function watchPull(ref: string, progress: PullProgress, progressTimeoutMs
   }, progressCheckInterval(progressTimeoutMs));
   ticker.unref();
   return { stallError: () => stall, stop: () => clearInterval(ticker) };
+}
+
+/** The error a failed pull answers, either way it pulled: the stall, the caller's cancel, or containerd's words with crib's code. */
+export function pullFailure(ref: string, watch: PullWatch | undefined, callerSignal: AbortSignal, e: unknown): CriError {
+  const stall = watch?.stallError();
+  if (stall) return stall;
+  if (callerSignal.aborted) return new CriError(Code.CANCELLED, `failed to pull and unpack image ${JSON.stringify(ref)}: cancelled by the client`, { cause: e });
+  return pullError(ref, e);
 }

@@ -8,14 +8,12 @@ import { OCIRegistrySchema, AuthRequestSchema, AuthResponseSchema } from "../gen
 import { ImageStoreSchema } from "../gen/github.com/containerd/containerd/api/types/transfer/imagestore_pb.js";
 import { ProgressSchema } from "../gen/github.com/containerd/containerd/api/types/transfer/progress_pb.js";
 import type { Containerd } from "../containerd/client.js";
-import { CriError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { openStream, type ContainerdStream } from "./containerd-stream.js";
 import { protoAny, unpackAny } from "../containerd/any.js";
 import { authAnswer, type RegistryCredentials } from "./registry-auth.js";
 import { PullProgress, type ProgressSnapshot } from "./pull-progress.js";
-import { watchPull, type PullWatch } from "./pull-watchdog.js";
-import { pullError } from "./pull-errors.js";
+import { pullFailure, watchPull, type PullWatch } from "./pull-watchdog.js";
 import type { Platform } from "./platform.js";
 
 export interface TransferPullRequest {
@@ -119,10 +117,7 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
     await Promise.race([progressDone, new Promise((r) => setTimeout(r, PROGRESS_DRAIN_MS).unref())]);
     return { progress: progress.snapshot() };
   } catch (e) {
-    const stall = watch?.stallError();
-    if (stall) throw stall;
-    if (req.signal.aborted) throw new CriError(Code.CANCELLED, `failed to pull and unpack image ${JSON.stringify(req.ref)}: cancelled by the client`, { cause: e });
-    throw pullError(req.ref, e);
+    throw pullFailure(req.ref, watch, req.signal, e);
   } finally {
     watch?.stop();
     req.signal.removeEventListener("abort", onCallerAbort);
