@@ -16,6 +16,7 @@ import type { RuntimeHandlers } from "./deps.js";
 import { dirsOf, type ContainerContext } from "./container-context.js";
 import { CappedBuffer } from "../io/capped-buffer.js";
 import { majorVersion } from "../containerd/capabilities.js";
+import { gateExecStart } from "./exec-start-gate.js";
 import { secondsToTimeoutMs, timerDelay } from "../timer-limit.js";
 import { validateExecCommand } from "./validate-config.js";
 
@@ -44,31 +45,6 @@ export interface ExecResult {
   stdout: Buffer;
   stderr: Buffer;
   exitCode: number;
-}
-
-/**
- * containerd 1.x shims wedge when many execs of one container start at once (seen with 100
- * on 1.6: some Tasks.Start calls never return). On 1.x at most this many exec starts per
- * container are in flight; 2.x shims take any number.
- */
-const LEGACY_EXEC_STARTS = 4;
-const startGates = new Map<string, { running: number; waiting: Array<() => void> }>();
-
-async function gateExecStart<T>(containerId: string, legacy: boolean, fn: () => Promise<T>): Promise<T> {
-  if (!legacy) return fn();
-  let g = startGates.get(containerId);
-  if (!g) startGates.set(containerId, (g = { running: 0, waiting: [] }));
-  const gate = g;
-  if (gate.running >= LEGACY_EXEC_STARTS) await new Promise<void>((r) => gate.waiting.push(r));
-  gate.running++;
-  try {
-    return await fn();
-  } finally {
-    gate.running--;
-    const next = gate.waiting.shift();
-    if (next) next();
-    else if (gate.running === 0) startGates.delete(containerId);
-  }
 }
 
 export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: readonly string[], timeoutSec: number, signal?: AbortSignal): Promise<ExecResult> {

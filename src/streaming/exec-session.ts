@@ -15,6 +15,8 @@ import { buildExecProcessSpec } from "../oci/exec-spec.js";
 import { stateName } from "../store/container-store.js";
 import type { ContainerContext } from "../cri/container-context.js";
 import type { ExecFifoPool } from "./exec-fifo-pool.js";
+import { gateExecStart } from "../cri/exec-start-gate.js";
+import { majorVersion } from "../containerd/capabilities.js";
 import {
   execExitDetail,
   internalErrorStatus,
@@ -74,17 +76,21 @@ async function execInContainer(ctx: ContainerContext, pool: ExecFifoPool, req: E
     if (stderr) readers.push(stderr);
     if (fifos.stdin) stdinFifo = await openFifoWriter(fifos.stdin);
 
-    await cd.tasks
-      .exec({ ...ids, spec: jsonAny(OCI_PROCESS_TYPE_URL, spec), stdin: fifos.stdin, stdout: fifos.stdout, stderr: fifos.stderr, terminal: req.tty })
-      .catch((e) => {
-        throw wrap(e, `failed to create exec "${execId}"`);
+    const execFifos = fifos;
+    const { waiting } = await gateExecStart(ids.containerId, majorVersion(ctx.deps.capabilities.version) < 2, async () => {
+      await cd.tasks
+        .exec({ ...ids, spec: jsonAny(OCI_PROCESS_TYPE_URL, spec), stdin: execFifos.stdin, stdout: execFifos.stdout, stderr: execFifos.stderr, terminal: req.tty })
+        .catch((e) => {
+          throw wrap(e, `failed to create exec "${execId}"`);
+        });
+      created = true;
+      // Waiting starts before the process does, so a quick exit cannot be missed.
+      const w = cd.tasks.wait(ids, { timeoutMs: 0, signal: waitAbort.signal });
+      waited = w.catch(() => undefined);
+      await cd.tasks.start(ids).catch((e) => {
+        throw wrap(e, `failed to start exec "${execId}"`);
       });
-    created = true;
-    // Waiting starts before the process does, so a quick exit cannot be missed.
-    const waiting = cd.tasks.wait(ids, { timeoutMs: 0, signal: waitAbort.signal });
-    waited = waiting.catch(() => undefined);
-    await cd.tasks.start(ids).catch((e) => {
-      throw wrap(e, `failed to start exec "${execId}"`);
+      return { waiting: w };
     });
     // Copying starts before the placeholders go: a FIFO whose EOF came first would end
     // (and close) unwatched.
