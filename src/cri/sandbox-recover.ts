@@ -13,6 +13,7 @@ import type { CriDeps, RuntimeState } from "./deps.js";
 import { detachPodNetwork, netnsDir } from "./sandbox-network.js";
 import { cleanupSandboxFiles, sandboxPaths } from "./sandbox-files.js";
 import { decodeSandboxMetadata, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION, SANDBOX_STORE_METADATA_KEY } from "./sandbox-metadata.js";
+import { readRunRecord } from "./sandbox-run-record.js";
 import { deleteTask } from "./task-ops.js";
 
 /** The task state of a container: its pid when running, else 0 (and a stopped task is deleted). */
@@ -74,17 +75,26 @@ async function sweepLeftovers(deps: CriDeps, state: RuntimeState): Promise<void>
     }
   }
 
+  for (const base of [join(config.rootDir, "sandboxes"), join(config.stateDir, "sandboxes")]) {
+    for (const id of await readdir(base).catch(() => [] as string[])) {
+      if (known.has(id)) continue;
+      const paths = sandboxPaths(config.rootDir, config.stateDir, id, false);
+      // containerd 1.6 (no Sandbox Store): the run record names the network to undo.
+      const meta = base === join(config.rootDir, "sandboxes") ? await readRunRecord(paths.rootDir) : undefined;
+      if (meta?.netnsPath) {
+        logger.info("cleaning up sandbox left by an interrupted RunPodSandbox", { podSandboxId: id });
+        await detachPodNetwork(config, meta).catch((e) => logger.warn("CNI teardown of leftover failed", { podSandboxId: id, error: messageOf(e) }));
+        await removeNetns(meta.netnsPath).catch(() => undefined);
+      }
+      await cleanupSandboxFiles(paths);
+    }
+  }
   const dir = netnsDir(config);
   for (const f of await readdir(dir).catch(() => [] as string[])) {
     const p = join(dir, f);
     if (f.startsWith("cni-") && !netnsInUse.has(p)) {
       logger.info("removing orphaned network namespace", { netns: p });
       await removeNetns(p).catch(() => undefined);
-    }
-  }
-  for (const base of [join(config.rootDir, "sandboxes"), join(config.stateDir, "sandboxes")]) {
-    for (const id of await readdir(base).catch(() => [] as string[])) {
-      if (!known.has(id)) await cleanupSandboxFiles(sandboxPaths(config.rootDir, config.stateDir, id, false));
     }
   }
   // A run lease (RunPodSandbox or CreateContainer) that outlived its RPC may hold a rootfs

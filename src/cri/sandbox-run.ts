@@ -26,6 +26,7 @@ import {
   SANDBOX_STORE_METADATA_KEY,
 } from "./sandbox-metadata.js";
 import { deleteContainerAndSnapshot, deleteTask } from "./task-ops.js";
+import { removeRunRecord, writeRunRecord } from "./sandbox-run-record.js";
 import { UndoStack } from "./undo.js";
 import { validateRunPodSandboxRequest } from "./validate-config.js";
 
@@ -107,12 +108,17 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         undo.push("delete sandbox store record", () => cd.sandboxStore.delete({ sandboxId: id }));
       }
 
+      const paths = sandboxPaths(config.rootDir, config.stateDir, id, isHostIpc(podConfig));
       if (!isHostNetwork(podConfig)) {
         meta.netnsPath = await createNetns(netnsDir(config)).catch((e) => {
           throw wrap(e, `failed to create network namespace for sandbox "${id}"`);
         });
         undo.push("remove netns", () => removeNetns(meta.netnsPath));
         if (storeRecord) await saveStoreRecord(false);
+        else {
+          undo.push("remove run record", () => removeRunRecord(paths.rootDir));
+          await writeRunRecord(paths.rootDir, meta);
+        }
         // Plugins may allocate even when ADD fails: the teardown goes on the stack first.
         undo.push("teardown pod network", () => detachPodNetwork(config, meta));
         await attachPodNetwork(config, meta).catch((e) => {
@@ -121,7 +127,6 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         if (storeRecord) await saveStoreRecord(false);
       }
 
-      const paths = sandboxPaths(config.rootDir, config.stateDir, id, isHostIpc(podConfig));
       undo.push("cleanup sandbox files", () => cleanupSandboxFiles(paths));
       await setupSandboxFiles(paths, podConfig).catch((e) => {
         throw wrap(e, "failed to setup sandbox files");
@@ -185,6 +190,8 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
       };
       state.sandboxes.add(sandbox);
       undo.commit();
+      // The pause container now carries the metadata: the run record has served.
+      if (!storeRecord && meta.netnsPath) void removeRunRecord(paths.rootDir).catch(() => undefined);
       // containerd sends both for the sandbox itself (container_id = sandbox id).
       state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, id);
       state.events?.emit(ContainerEventType.CONTAINER_STARTED_EVENT, id, id);

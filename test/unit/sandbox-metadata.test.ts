@@ -70,3 +70,25 @@ test("a foreign or broken extension is not metadata", () => {
   other.typeUrl = "something/else";
   assert.equal(decodeSandboxMetadata(other), undefined);
 });
+
+test("the run record (containerd 1.6) round-trips the metadata on disk and is gone once removed", async () => {
+  const { mkdtemp, rm, readdir } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { readRunRecord, removeRunRecord, writeRunRecord } = await import("../../src/cri/sandbox-run-record.js");
+  const dir = await mkdtemp(join(tmpdir(), "crib-run-record-"));
+  try {
+    const sandboxDir = join(dir, "sandboxes", meta.id);
+    assert.equal(await readRunRecord(sandboxDir), undefined);
+    await writeRunRecord(sandboxDir, meta);
+    const back = await readRunRecord(sandboxDir);
+    assert.equal(back?.netnsPath, meta.netnsPath);
+    assert.equal(back?.id, meta.id);
+    assert.equal(back?.config.metadata?.uid, "u-1");
+    await removeRunRecord(sandboxDir);
+    assert.deepEqual(await readdir(sandboxDir), []);
+    assert.equal(await readRunRecord(sandboxDir), undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
