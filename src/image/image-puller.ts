@@ -6,7 +6,7 @@
 import type { Containerd } from "../containerd/client.js";
 import { Code, CriError, invalidArgument, isNotFound, wrap } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { CriImage, ImageStore } from "../store/image-store.js";
+import type { CriImage, ImageStore } from "./image-store.js";
 import { descriptorFromProto, createOrUpdateImage, criImageLabels, isPinned } from "./image-records.js";
 import { formatPlatform, type Platform } from "./platform.js";
 import { formatReference, parseDockerRef, repoDigestAndTag, type ImageReference } from "./reference.js";

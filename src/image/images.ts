@@ -2,8 +2,8 @@
 // containerd), the puller behind PullImage and the snapshotter usage behind ImageFsInfo.
 // Other RPCs use it too: RunPodSandbox ensures the sandbox image, CreateContainer resolves
 // the container's image to its id, config and chain id.
-import type { CriDeps } from "../cri/deps.js";
-import { ImageStore } from "../store/image-store.js";
+import type { CriDeps } from "../common/deps.js";
+import { ImageStore } from "./image-store.js";
 import { ImageInfoReader } from "./image-info.js";
 import { ImagePuller } from "./image-puller.js";
 import { SnapshotUsage, snapshotterRoot } from "./image-fs-usage.js";

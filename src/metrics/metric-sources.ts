@@ -1,8 +1,8 @@
 // What the metrics endpoint reads on a scrape, taken from the stores and the puller.
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import type { ImagePuller } from "../image/image-puller.js";
-import type { ContainerStore } from "../store/container-store.js";
-import type { SandboxStore } from "../store/sandbox-store.js";
+import type { ContainerStore } from "../container/container-store.js";
+import type { SandboxStore } from "../pod/sandbox-store.js";
 import type { MetricSources } from "./crib-metrics.js";
 
 const CONTAINER_STATE_LABEL: Record<ContainerState, string> = {

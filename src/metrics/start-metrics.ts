@@ -1,6 +1,6 @@
 // Turns the metrics endpoint on when metrics_address is set: the registry, the containerd
 // call hook and the HTTP listener. The instrumented wrapper feeds observeRpc.
-import type { CriDeps } from "../cri/deps.js";
+import type { CriDeps } from "../common/deps.js";
 import { CribMetrics, type MetricSources } from "./crib-metrics.js";
 import { startMetricsServer } from "./metrics-server.js";
 

@@ -9,9 +9,9 @@ import type { Container as ContainerdContainer } from "../gen/github.com/contain
 import { parseJsonAny } from "../containerd/any.js";
 import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
 import { isNotFound } from "../errors.js";
-import { decodeContainerMetadata, CONTAINER_METADATA_EXTENSION } from "../cri/container-metadata.js";
-import { decodeSandboxMetadata, KIND_CONTAINER, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION } from "../cri/sandbox-metadata.js";
-import { isHostIpc } from "../cri/sandbox-files.js";
+import { decodeContainerMetadata, CONTAINER_METADATA_EXTENSION } from "../container/container-metadata.js";
+import { decodeSandboxMetadata, KIND_CONTAINER, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION } from "../pod/sandbox-metadata.js";
+import { isHostIpc } from "../pod/sandbox-files.js";
 
 /** containerd's CRI plugin keeps its files in <root>/<id> and <state>/<id>. */
 export const CRI_PLUGIN_DIR = "io.containerd.grpc.v1.cri";

@@ -1,40 +1,40 @@
 // Which CRI RPCs crib serves and the long-lived services behind them. An RPC missing here
 // answers UNIMPLEMENTED (the kubelet falls back only on that code).
-import type { CriDeps, ImageHandlers, RuntimeHandlers, RuntimeState } from "../cri/deps.js";
-import { runtimeConfig } from "../cri/runtime-config.js";
-import { status } from "../cri/runtime-status.js";
-import { version } from "../cri/runtime-version.js";
+import type { CriDeps, ImageHandlers, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import { runtimeConfig } from "../runtime/runtime-config.js";
+import { status } from "../runtime/runtime-status.js";
+import { version } from "../runtime/runtime-version.js";
 import { startImages, type Images } from "../image/images.js";
-import { imageFsInfo } from "../cri/image-fs-info.js";
-import { listImages } from "../cri/image-list.js";
-import { pullImage } from "../cri/image-pull.js";
-import { removeImage } from "../cri/image-remove.js";
-import { imageStatus } from "../cri/image-status.js";
-import { imageProvider } from "../cri/image-provider.js";
-import { SandboxStore } from "../store/sandbox-store.js";
+import { imageFsInfo } from "../image/image-fs-info.js";
+import { listImages } from "../image/image-list.js";
+import { pullImage } from "../image/image-pull.js";
+import { removeImage } from "../image/image-remove.js";
+import { imageStatus } from "../image/image-status.js";
+import { imageProvider } from "../image/image-provider.js";
+import { SandboxStore } from "../pod/sandbox-store.js";
 import { TaskExitMonitor } from "../events/task-exits.js";
-import { runPodSandbox } from "../cri/sandbox-run.js";
-import { stopPodSandbox } from "../cri/sandbox-stop.js";
-import { removePodSandbox } from "../cri/sandbox-remove.js";
-import { listPodSandbox, podSandboxStatus } from "../cri/sandbox-status.js";
-import { recoverSandboxes } from "../cri/sandbox-recover.js";
-import { sweepOrphanShims } from "../cri/shim-sweep.js";
+import { runPodSandbox } from "../pod/sandbox-run.js";
+import { stopPodSandbox } from "../pod/sandbox-stop.js";
+import { removePodSandbox } from "../pod/sandbox-remove.js";
+import { listPodSandbox, podSandboxStatus } from "../pod/sandbox-status.js";
+import { recoverSandboxes } from "../pod/sandbox-recover.js";
+import { sweepOrphanShims } from "../container/shim-sweep.js";
 import { messageOf } from "../errors.js";
-import { handleSandboxExit, reconcileSandboxes } from "../cri/sandbox-exits.js";
+import { handleSandboxExit, reconcileSandboxes } from "../pod/sandbox-exits.js";
 // --- containers (issue 4) ---
-import { ContainerService } from "../cri/container-service.js";
+import { ContainerService } from "../container/container-service.js";
 // --- stats, events, metrics (issue 6) ---
 import { startMetrics, type RunningMetrics } from "../metrics/start-metrics.js";
 import { metricSources } from "../metrics/metric-sources.js";
 import { ContainerEventHub } from "../events/container-events.js";
-import { eventStatusSource } from "../cri/events-statuses.js";
-import { getContainerEvents } from "../cri/events-get.js";
-import { StatsService } from "../cri/stats-service.js";
-import { updateRuntimeConfig } from "../cri/runtime-update-config.js";
-import { checkpointContainer } from "../cri/runtime-checkpoint.js";
+import { eventStatusSource } from "../events/events-statuses.js";
+import { getContainerEvents } from "../events/events-get.js";
+import { StatsService } from "../stats/stats-service.js";
+import { updateRuntimeConfig } from "../runtime/runtime-update-config.js";
+import { checkpointContainer } from "../runtime/runtime-checkpoint.js";
 // --- cri-api v0.36 ---
-import { imageStreamHandlers, runtimeStreamHandlers } from "../cri/list-streams.js";
-import { updatePodSandboxResources } from "../cri/sandbox-update-resources.js";
+import { imageStreamHandlers, runtimeStreamHandlers } from "./list-streams.js";
+import { updatePodSandboxResources } from "../pod/sandbox-update-resources.js";
 // --- streaming (issue 5) ---
 import { StreamingService } from "../streaming/streaming-service.js";
 

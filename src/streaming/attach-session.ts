@@ -10,8 +10,8 @@
 import type { Writable } from "node:stream";
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, isNotFound, messageOf, notFound } from "../errors.js";
-import { stateName, type AttachedIO, type Container } from "../store/container-store.js";
-import type { ContainerContext } from "../cri/container-context.js";
+import { stateName, type AttachedIO, type Container } from "../container/container-store.js";
+import type { ContainerContext } from "../container/container-context.js";
 import { successStatus, type Status } from "./remotecommand/status.js";
 import type { RemoteCommandIO } from "./remote-command-io.js";
 import { forwardResizes } from "./session-stdio.js";

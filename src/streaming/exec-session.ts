@@ -12,10 +12,10 @@ import { jsonAny } from "../containerd/any.js";
 import { OCI_PROCESS_TYPE_URL } from "../oci/spec-types.js";
 import { openFifoReader, openFifoWriter, removeFifos, type FifoReader, type FifoSet } from "../io/fifo.js";
 import { buildExecProcessSpec } from "../oci/exec-spec.js";
-import { stateName } from "../store/container-store.js";
-import type { ContainerContext } from "../cri/container-context.js";
+import { stateName } from "../container/container-store.js";
+import type { ContainerContext } from "../container/container-context.js";
 import type { ExecFifoPool } from "./exec-fifo-pool.js";
-import { gateExecStart } from "../cri/exec-start-gate.js";
+import { gateExecStart } from "../container/exec-start-gate.js";
 import { majorVersion } from "../containerd/capabilities.js";
 import {
   execExitDetail,

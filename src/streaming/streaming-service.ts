@@ -2,12 +2,12 @@
 // (and stopped with it), the sessions behind its URLs, and the Exec, Attach and PortForward
 // RPCs that hand the URLs out.
 import { join } from "node:path";
-import type { CriDeps, RuntimeHandlers } from "../cri/deps.js";
-import type { ContainerContext } from "../cri/container-context.js";
-import type { SandboxStore } from "../store/sandbox-store.js";
-import { exec } from "../cri/streaming-exec.js";
-import { attach } from "../cri/streaming-attach.js";
-import { portForward, readyPodNetwork } from "../cri/streaming-port-forward.js";
+import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import type { ContainerContext } from "../container/container-context.js";
+import type { SandboxStore } from "../pod/sandbox-store.js";
+import { exec } from "./streaming-exec.js";
+import { attach } from "./streaming-attach.js";
+import { portForward, readyPodNetwork } from "./streaming-port-forward.js";
 import { StreamingServer } from "./server.js";
 import { serveExec } from "./exec-session.js";
 import { serveAttach } from "./attach-session.js";

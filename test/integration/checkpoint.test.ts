@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import { ContainerState } from "../../src/gen/runtime/v1/api_pb.js";
-import { findOnPath } from "../../src/cri/runtime-checkpoint.js";
-import { criuCheck } from "../../src/cri/criu-reason.js";
+import { findOnPath } from "../../src/runtime/runtime-checkpoint.js";
+import { criuCheck } from "../../src/runtime/criu-reason.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
 
 /** checkpointctl where the host has one that runs (Debian builds it only for glibc >= 2.38). */

@@ -14,7 +14,7 @@ import { status as Code } from "@grpc/grpc-js";
 import { NamespaceMode, PodSandboxState, type PodSandboxConfig } from "../../src/gen/runtime/v1/api_pb.js";
 import { codeOfCall, connectCri } from "../client/cri-client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
-import { sandboxPaths } from "../../src/cri/sandbox-files.js";
+import { sandboxPaths } from "../../src/pod/sandbox-files.js";
 import type { Containerd } from "../../src/containerd/client.js";
 
 const run = promisify(execFile);

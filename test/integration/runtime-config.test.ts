@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import { codeOfCall } from "../client/cri-client.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
-import { findOnPath } from "../../src/cri/runtime-checkpoint.js";
+import { findOnPath } from "../../src/runtime/runtime-checkpoint.js";
 
 const TEMPLATE = `{
   "cniVersion": "1.0.0",

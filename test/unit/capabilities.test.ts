@@ -27,7 +27,7 @@ test("capabilities are detected from Introspection.Plugins", () => {
 });
 
 test("Version carries crib's version as semver build metadata", async () => {
-  const { withCribVersion, CRIB_VERSION } = await import("../../src/cri/runtime-version.js");
+  const { withCribVersion, CRIB_VERSION } = await import("../../src/runtime/runtime-version.js");
   assert.equal(withCribVersion("2.1.9+unknown"), `2.1.9+unknown.crib-${CRIB_VERSION}`);
   assert.equal(withCribVersion("1.7.24"), `1.7.24+crib-${CRIB_VERSION}`);
 });

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ContainerState, ContainerStatusSchema } from "../../src/gen/runtime/v1/api_pb.js";
 import { messageToGo } from "../../src/containerd/go-json.js";
-import { ARCHIVE, configDump, tarDirectory, writeArchive, writeDumpFiles } from "../../src/cri/checkpoint-archive.js";
-import { criuReason } from "../../src/cri/criu-reason.js";
+import { ARCHIVE, configDump, tarDirectory, writeArchive, writeDumpFiles } from "../../src/runtime/checkpoint-archive.js";
+import { criuReason } from "../../src/runtime/criu-reason.js";
 
 /** checkpointctl where the host has one that runs (Debian builds it only for glibc >= 2.38). */
 const CHECKPOINTCTL = ["/usr/bin/checkpointctl", "/usr/local/bin/checkpointctl"].find((p) => spawnSync(p, ["--help"]).status === 0);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { Code } from "../../src/errors.js";
 import { ContainerConfigSchema, type ContainerConfig, type Signal } from "../../src/gen/runtime/v1/api_pb.js";
-import { composeLogPath, validateContainerConfig } from "../../src/cri/container-create.js";
+import { composeLogPath, validateContainerConfig } from "../../src/container/container-create.js";
 
 const codeOf = (fn: () => unknown) => {
   try {

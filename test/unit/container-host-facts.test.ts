@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inUserNamespace, kernelAtLeast, parseProcStatus } from "../../src/cri/container-host-facts.js";
-import { mountContaining, propagationOf } from "../../src/cri/container-spec-inputs.js";
+import { inUserNamespace, kernelAtLeast, parseProcStatus } from "../../src/oci/spec-host-facts.js";
+import { mountContaining, propagationOf } from "../../src/container/container-spec-inputs.js";
 import { CappedBuffer } from "../../src/io/capped-buffer.js";
 import type { MountInfo } from "../../src/network/netns.js";
 

@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ContainerConfigSchema, ContainerState, ListContainersResponseSchema } from "../../src/gen/runtime/v1/api_pb.js";
-import { Container, newStatus } from "../../src/store/container-store.js";
-import { criContainer, listContainersReply } from "../../src/cri/container-list.js";
+import { Container, newStatus } from "../../src/container/container-store.js";
+import { criContainer, listContainersReply } from "../../src/container/container-list.js";
 
 function container(i: number): Container {
   const config = create(ContainerConfigSchema, {

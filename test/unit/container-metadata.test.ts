@@ -16,8 +16,8 @@ import {
   makeContainerName,
   readStatusCheckpoint,
   writeStatusCheckpoint,
-} from "../../src/cri/container-metadata.js";
-import { newStatus, type ContainerMetadata } from "../../src/store/container-store.js";
+} from "../../src/container/container-metadata.js";
+import { newStatus, type ContainerMetadata } from "../../src/container/container-store.js";
 
 const config = create(ContainerConfigSchema, {
   metadata: { name: "app", attempt: 3 },

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { layerDirs, readImageFile } from "../../src/cri/container-rootfs.js";
+import { layerDirs, readImageFile } from "../../src/container/container-rootfs.js";
 import { runCommand } from "../../src/network/run-command.js";
 
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Signal } from "../../src/gen/runtime/v1/api_pb.js";
-import { criSignalToOci, ociSignalToCri, parseSignal } from "../../src/cri/container-signals.js";
+import { criSignalToOci, ociSignalToCri, parseSignal } from "../../src/container/container-signals.js";
 
 test("CRI signal enum to OCI name and back", () => {
   const table: [Signal, string][] = [

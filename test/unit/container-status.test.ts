@@ -4,11 +4,11 @@ import { create } from "@bufbuild/protobuf";
 import { ContainerConfigSchema, ContainerState, Signal } from "../../src/gen/runtime/v1/api_pb.js";
 import { OptionsSchema as RuncOptionsSchema } from "../../src/gen/github.com/containerd/containerd/api/types/runc/options/oci_pb.js";
 import { protoAny } from "../../src/containerd/any.js";
-import { containerInfoJson, criContainerStatus, splitImageReferences } from "../../src/cri/container-status.js";
-import { criContainer, matchesFilter } from "../../src/cri/container-list.js";
-import { resourcesFromSpec } from "../../src/cri/container-resources.js";
-import { Container, newStatus, type ContainerStatus } from "../../src/store/container-store.js";
-import type { LocalImage } from "../../src/cri/deps.js";
+import { containerInfoJson, criContainerStatus, splitImageReferences } from "../../src/container/container-status.js";
+import { criContainer, matchesFilter } from "../../src/container/container-list.js";
+import { resourcesFromSpec } from "../../src/container/container-resources.js";
+import { Container, newStatus, type ContainerStatus } from "../../src/container/container-store.js";
+import type { LocalImage } from "../../src/common/deps.js";
 import type { OciSpec } from "../../src/oci/spec-types.js";
 
 const spec: OciSpec = {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { Code } from "../../src/errors.js";
 import { ContainerConfigSchema, ContainerState } from "../../src/gen/runtime/v1/api_pb.js";
-import { Container, ContainerStore, containerState, newStatus, type ContainerStatus } from "../../src/store/container-store.js";
+import { Container, ContainerStore, containerState, newStatus, type ContainerStatus } from "../../src/container/container-store.js";
 
 const record = { spec: { ociVersion: "1.2.1" }, snapshotter: "overlayfs", snapshotKey: "k", runtimeType: "io.containerd.runc.v2", runtimeOptions: undefined };
 

@@ -2,8 +2,8 @@
 // processes are shims of which namespace.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cgroupfsPath, cgroupMountPoints } from "../../src/cri/cgroup-leftovers.js";
-import { parsePpid, parseShimArgv } from "../../src/cri/shim-sweep.js";
+import { cgroupfsPath, cgroupMountPoints } from "../../src/common/cgroup-leftovers.js";
+import { parsePpid, parseShimArgv } from "../../src/container/shim-sweep.js";
 
 test("cgroupfsPath: a cgroupfs path is kept, the systemd form, roots and climbs are not", () => {
   const cases: Array<[string | undefined, string | undefined]> = [

@@ -13,7 +13,7 @@ import { ContainerEventType, RuntimeService, type ContainerEventResponse } from 
 import { grpcServiceDefinition } from "../../src/rpc/proto-service.js";
 import { instrumentService } from "../../src/server/instrument.js";
 import { ContainerEventHub } from "../../src/events/container-events.js";
-import { getContainerEvents } from "../../src/cri/events-get.js";
+import { getContainerEvents } from "../../src/events/events-get.js";
 import { silentLogger } from "../../src/log.js";
 import { connectCri, type CriClient } from "../client/cri-client.js";
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, codeOf } from "../../src/errors.js";
-import { ImageIndex, type ImageRecord } from "../../src/store/image-index.js";
+import { ImageIndex, type ImageRecord } from "../../src/image/image-index.js";
 
 const id = (c: string) => "sha256:" + c.repeat(64);
 const A = id("a");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ImageUserFilesCache } from "../../src/cri/image-user-files.js";
+import { ImageUserFilesCache } from "../../src/container/image-user-files.js";
 
 const dirs: string[] = [];
 after(async () => {

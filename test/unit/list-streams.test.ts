@@ -5,9 +5,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ContainerSchema, LinuxContainerResourcesSchema, StreamContainersResponseSchema } from "../../src/gen/runtime/v1/api_pb.js";
-import { chunkBySize, encodedItemSize, STREAM_CHUNK_MAX_BYTES } from "../../src/cri/list-streams.js";
-import { podCgroupWrites, sharesToWeight, validatePodResources } from "../../src/cri/sandbox-cgroup-resources.js";
-import { updatedResourcesJson } from "../../src/cri/sandbox-update-resources.js";
+import { chunkBySize, encodedItemSize, STREAM_CHUNK_MAX_BYTES } from "../../src/server/list-streams.js";
+import { podCgroupWrites, sharesToWeight, validatePodResources } from "../../src/pod/sandbox-cgroup-resources.js";
+import { updatedResourcesJson } from "../../src/pod/sandbox-update-resources.js";
 import { CriError, Code } from "../../src/errors.js";
 
 describe("Stream* chunks", () => {

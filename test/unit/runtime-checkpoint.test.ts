@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findOnPath, overlayUpperDir } from "../../src/cri/runtime-checkpoint.js";
+import { findOnPath, overlayUpperDir } from "../../src/runtime/runtime-checkpoint.js";
 
 test("findOnPath: the first executable of that name, skipping non-executables", async () => {
   const dir = mkdtempSync(join(tmpdir(), "crib-path-"));

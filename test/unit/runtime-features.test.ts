@@ -2,8 +2,8 @@
 // release and the OCI runtime's features document.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { handlerFeatures, parseOciFeatures, type OciFeatures } from "../../src/cri/runtime-features.js";
-import { runtimeHandlersInfo } from "../../src/cri/runtime-status.js";
+import { handlerFeatures, parseOciFeatures, type OciFeatures } from "../../src/runtime/runtime-features.js";
+import { runtimeHandlersInfo } from "../../src/runtime/runtime-status.js";
 import { DEFAULTS } from "../../src/config.js";
 
 /** Trimmed from `runc features` of bookworm's runc 1.1.5. */

@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { DNSConfigSchema, PodSandboxConfigSchema, PodSandboxState } from "../../src/gen/runtime/v1/api_pb.js";
-import { resolvConfFromDns } from "../../src/cri/sandbox-files.js";
-import { filterSandboxes } from "../../src/cri/sandbox-status.js";
+import { resolvConfFromDns } from "../../src/pod/sandbox-files.js";
+import { filterSandboxes } from "../../src/pod/sandbox-status.js";
 import { Code, CriError } from "../../src/errors.js";
-import { SandboxStore, type Sandbox } from "../../src/store/sandbox-store.js";
+import { SandboxStore, type Sandbox } from "../../src/pod/sandbox-store.js";
 
 test("resolv.conf from DNSConfig as containerd writes it", () => {
   const text = resolvConfFromDns(create(DNSConfigSchema, { servers: ["10.0.0.10", "fd00::10"], searches: ["ns.svc.cluster.local", "cluster.local"], options: ["ndots:5"] }));

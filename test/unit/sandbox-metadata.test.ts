@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { NamespaceMode, PodSandboxConfigSchema } from "../../src/gen/runtime/v1/api_pb.js";
-import { decodeSandboxMetadata, encodeSandboxMetadata, makeSandboxName, SANDBOX_METADATA_TYPE_URL } from "../../src/cri/sandbox-metadata.js";
-import type { SandboxMetadata } from "../../src/store/sandbox-store.js";
+import { decodeSandboxMetadata, encodeSandboxMetadata, makeSandboxName, SANDBOX_METADATA_TYPE_URL } from "../../src/pod/sandbox-metadata.js";
+import type { SandboxMetadata } from "../../src/pod/sandbox-store.js";
 
 const config = create(PodSandboxConfigSchema, {
   metadata: { name: "web", uid: "u-1", namespace: "default", attempt: 2 },
@@ -75,7 +75,7 @@ test("the run record (containerd 1.6) round-trips the metadata on disk and is go
   const { mkdtemp, rm, readdir } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
-  const { readRunRecord, removeRunRecord, writeRunRecord } = await import("../../src/cri/sandbox-run-record.js");
+  const { readRunRecord, removeRunRecord, writeRunRecord } = await import("../../src/pod/sandbox-run-record.js");
   const dir = await mkdtemp(join(tmpdir(), "crib-run-record-"));
   try {
     const sandboxDir = join(dir, "sandboxes", meta.id);

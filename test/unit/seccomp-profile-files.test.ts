@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, CriError } from "../../src/errors.js";
 import { SecurityProfile_ProfileType as ProfileType } from "../../src/gen/runtime/v1/api_pb.js";
-import { readSeccompProfiles } from "../../src/cri/seccomp-profile-files.js";
+import { readSeccompProfiles } from "../../src/oci/seccomp-profile-files.js";
 
 const PROFILE = '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["chmod"],"action":"SCMP_ACT_ERRNO"}]}';
 const localhost = (ref: string) => ({ seccomp: { profileType: ProfileType.Localhost, localhostRef: ref }, seccompProfilePath: "", privileged: false });

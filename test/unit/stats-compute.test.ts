@@ -223,7 +223,7 @@ describe("cAdvisor metrics", () => {
 
 describe("Tasks.Metrics batches", () => {
   test("at most 8 calls of at least 4 containers, all containers once", async () => {
-    const { batches } = await import("../../src/cri/stats-context.js");
+    const { batches } = await import("../../src/stats/stats-context.js");
     const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
     assert.deepEqual(batches(ids(0)), []);
     assert.deepEqual(batches(ids(3)), [[0, 1, 2]]);

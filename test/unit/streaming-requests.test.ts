@@ -3,7 +3,7 @@
 // forwarder's command line and error text, and the URL host.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { checkStreamOptions } from "../../src/cri/streaming-exec.js";
+import { checkStreamOptions } from "../../src/streaming/streaming-exec.js";
 import { expectedStreamCount } from "../../src/streaming/spdy-remote-command.js";
 import { checkPortForwardStream, forwardingErrorMessage, pairRequestId } from "../../src/streaming/port-forward-session.js";
 import { forwarderCommand, forwarderErrorMessage } from "../../src/streaming/port-forwarder.js";

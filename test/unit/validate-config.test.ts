@@ -16,9 +16,9 @@ import {
   validateExecCommand,
   validateRunPodSandboxRequest,
   validateUpdateContainerResourcesRequest,
-} from "../../src/cri/validate-config.js";
-import { parseCpuList, validateLinuxResources, type ResourceValidationFacts } from "../../src/cri/validate-resources.js";
-import { findNulByte } from "../../src/cri/validate-strings.js";
+} from "../../src/common/validate-config.js";
+import { parseCpuList, validateLinuxResources, type ResourceValidationFacts } from "../../src/common/validate-resources.js";
+import { findNulByte } from "../../src/common/validate-strings.js";
 
 const V1_HOST: ResourceValidationFacts = { cgroupV2: false, onlineCpus: new Set([0, 1]), onlineMems: new Set([0]) };
 const V2_HOST: ResourceValidationFacts = { ...V1_HOST, cgroupV2: true };

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, type Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Containerd } from "../../../src/containerd/client.js";
-import { cgroupMountPoints } from "../../../src/cri/cgroup-leftovers.js";
+import { cgroupMountPoints } from "../../../src/common/cgroup-leftovers.js";
 import type { TestCrib } from "./start-crib.js";
 
 export interface CensusScope {

@@ -1,0 +1,53 @@
+// What the container RPCs share: crib's deps, the pod and image state, the container store
+// and the CreateContainer calls in flight; plus the status checkpoint every state change
+// goes through.
+import type { ContainerConfig } from "../gen/runtime/v1/api_pb.js";
+import { join } from "node:path";
+import { messageOf } from "../errors.js";
+import { FifoPool } from "../io/fifo-pool.js";
+import { ContainerStore, type Container } from "./container-store.js";
+import type { CriDeps, RuntimeState } from "../common/deps.js";
+import { containerDirs, writeStatusCheckpoint } from "./container-metadata.js";
+import { ImageUserFilesCache } from "./image-user-files.js";
+
+/** A CreateContainer under way, which a kubelet retry with the same request joins. */
+export interface InFlightCreate {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  result: Promise<string>;
+}
+
+export interface ContainerContext {
+  deps: CriDeps;
+  state: RuntimeState;
+  containers: ContainerStore;
+  /** By container name. */
+  creating: Map<string, InFlightCreate>;
+  /** FIFOs made ahead for container and ExecSync stdio. */
+  fifos: FifoPool;
+  /** Images' passwd/group, read once per image. */
+  userFiles: ImageUserFilesCache;
+}
+
+export function newContainerContext(deps: CriDeps, state: RuntimeState): ContainerContext {
+  return { deps, state, containers: new ContainerStore(), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")), userFiles: new ImageUserFilesCache() };
+}
+
+export { nowNs } from "../clock.js";
+
+export function dirsOf(ctx: ContainerContext, id: string): ReturnType<typeof containerDirs> {
+  return containerDirs(ctx.deps.config.rootDir, ctx.deps.config.stateDir, id);
+}
+
+/**
+ * Checkpoints the container's status (containerd's UpdateSync). A failed write is logged,
+ * not returned: the in-memory state is already the truth, and the next change rewrites it.
+ */
+export async function saveStatus(ctx: ContainerContext, c: Container): Promise<void> {
+  try {
+    await writeStatusCheckpoint(dirsOf(ctx, c.id).root, c.status);
+  } catch (e) {
+    ctx.deps.logger.warn("failed to checkpoint container status", { containerId: c.id, error: messageOf(e) });
+  }
+}

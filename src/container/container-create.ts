@@ -1,0 +1,255 @@
+// CreateContainer: validates the request, reserves the container's name, prepares its
+// rootfs snapshot from the image under a lease, builds its OCI spec and records it as a
+// containerd container carrying containerd's CRI labels and metadata extension. Every step
+// pushes its undo; a failure runs them all, newest first.
+//
+// The kubelet retries a CreateContainer whose reply it did not get in time (its client
+// deadline) with the very same request. containerd answers those retries "name is
+// reserved" until the kubelet gives up; crib lets the retry join the first call and
+// returns its container id, both while it runs and after it succeeded. The same name with
+// a different request is still ALREADY_EXISTS.
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { isAbsolute, join, relative } from "node:path";
+import { equals } from "@bufbuild/protobuf";
+import { ContainerConfigSchema, ContainerEventType, Signal, type ContainerConfig, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
+import { alreadyExists, failedPrecondition, invalidArgument, isNotFound, notFound, wrap } from "../errors.js";
+import { jsonAny } from "../containerd/any.js";
+import { resolveRuntimeHandler, runtimeOptionsAny } from "../containerd/runtime-options.js";
+import { createFifos } from "../io/fifo.js";
+import { buildContainerSpec } from "../oci/container-spec.js";
+import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
+import { Container, newStatus, type ContainerMetadata } from "./container-store.js";
+import type { Sandbox } from "../pod/sandbox-store.js";
+import type { LocalImage, RuntimeHandlers } from "../common/deps.js";
+import { dirsOf, nowNs, type ContainerContext } from "./container-context.js";
+import { containerLabels, CONTAINER_METADATA_EXTENSION, encodeContainerMetadata, makeContainerName, writeStatusCheckpoint } from "./container-metadata.js";
+import { resourcesFromSpec } from "./container-resources.js";
+import { criSignalToOci } from "./container-signals.js";
+import { gatherSpecInputs, validateCriMounts } from "./container-spec-inputs.js";
+import { containerFifos } from "./container-start.js";
+import { splitImageReferences } from "./container-status.js";
+import { UndoStack } from "../common/undo.js";
+import { validateCreateContainerRequest } from "../common/validate-config.js";
+import { validationHostFacts } from "../common/validate-host-facts.js";
+
+export function validateContainerConfig(config: ContainerConfig | undefined): asserts config is ContainerConfig {
+  if (!config) throw invalidArgument("container config must be set");
+  if (!config.metadata) throw invalidArgument("container config must include metadata");
+  if (!config.metadata.name) throw invalidArgument("container config metadata must include a name");
+  if (!config.image?.image) throw invalidArgument("container config must include an image");
+  criSignalToOci(config.stopSignal);
+  validateCriMounts(config);
+}
+
+/**
+ * The container's log file: log_path under the pod's log_directory, which it must not
+ * leave ("../../etc/x" would let a pod spec write any host file). "" when either is unset
+ * (containerd then disables logging).
+ */
+export function composeLogPath(logDirectory: string, logPath: string): string {
+  if (logDirectory === "" || logPath === "") return "";
+  const full = join(logDirectory, logPath);
+  const rel = relative(logDirectory, full);
+  if (rel === "" || rel === ".." || rel.startsWith("../") || isAbsolute(rel)) {
+    throw invalidArgument(`log path "${logPath}" escapes the pod log directory "${logDirectory}"`);
+  }
+  return full;
+}
+
+const sameRequest = (a: { sandboxId: string; config: ContainerConfig }, sandboxId: string, config: ContainerConfig) =>
+  a.sandboxId === sandboxId && equals(ContainerConfigSchema, a.config, config);
+
+/** The id of the call a retried CreateContainer joins, if it is one; ALREADY_EXISTS for a clash. */
+async function joinRetry(ctx: ContainerContext, name: string, sandboxId: string, config: ContainerConfig): Promise<string | undefined> {
+  const inflight = ctx.creating.get(name);
+  if (inflight) {
+    if (!sameRequest(inflight, sandboxId, config)) throw alreadyExists(`failed to reserve container name "${name}": name "${name}" is reserved for "${inflight.id}"`);
+    return inflight.result;
+  }
+  const live = ctx.containers.byName(name);
+  if (live) {
+    if (!sameRequest({ sandboxId: live.meta.sandboxId, config: live.meta.config }, sandboxId, config))
+      throw alreadyExists(`failed to reserve container name "${name}": name "${name}" is reserved for "${live.id}"`);
+    return live.id;
+  }
+  return undefined;
+}
+
+interface CreateArgs {
+  id: string;
+  name: string;
+  config: ContainerConfig;
+  sandbox: Sandbox;
+  sandboxConfig: PodSandboxConfig;
+  image: LocalImage;
+  logPath: string;
+}
+
+/** The first rejection among settled results, in the order given (the cause before its echoes). */
+function firstFailure(results: PromiseSettledResult<unknown>[]): unknown {
+  for (const r of results) if (r.status === "rejected") return r.reason;
+  return undefined;
+}
+
+async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo: UndoStack): Promise<Container> {
+  const cd = ctx.deps.containerd;
+  const cfg = ctx.deps.config;
+  const { id, config, sandbox, image } = a;
+  const { runtime } = resolveRuntimeHandler(cfg, sandbox.meta.runtimeHandler);
+  const runtimeOptions = runtimeOptionsAny(runtime);
+  const runtimeType = sandbox.runtimeType || runtime.runtimeType;
+  const { tags, digests } = splitImageReferences(image.references);
+  const meta: ContainerMetadata = {
+    id,
+    name: a.name,
+    sandboxId: sandbox.meta.id,
+    config,
+    imageRef: image.id,
+    imageName: tags[0] ?? digests[0] ?? image.name,
+    logPath: a.logPath,
+    stopSignal: config.stopSignal !== Signal.RUNTIME_DEFAULT ? criSignalToOci(config.stopSignal) : (image.config.StopSignal ?? ""),
+    processLabel: "",
+  };
+  const dirs = dirsOf(ctx, id);
+  undo.push("remove container dirs", async () => {
+    await rm(dirs.root, { recursive: true, force: true });
+    await rm(dirs.volatile, { recursive: true, force: true });
+  });
+
+  // Everything below runs at once where it can, and all of it settles before anything is
+  // undone (an undo must not race a call still in flight). A lease keeps the fresh snapshot
+  // from containerd's GC until the container holds it.
+  const lease = `crib-run-${id}`;
+  const leased = cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
+  const dirsMade = Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
+  // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
+  const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
+  // The image's passwd/group are the same in every container of the image: read from the
+  // first one's snapshot, then known beforehand, so the spec is built while the lease is
+  // made and Prepare and Containers/Create (which does not look at the snapshot) are sent
+  // together. (Together rather than each as soon as it can: as fast, and the calls' order
+  // stays the same from run to run, for the trace and docs/mapping.md.)
+  const knownUserFiles = ctx.userFiles.get(cfg.snapshotter, image.chainId);
+  const recordable = knownUserFiles ? () => readyToRecord : undefined;
+  const prepared = (async () => {
+    await leased;
+    if (recordable) await recordable();
+    return cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
+      throw wrap(e, `failed to prepare snapshot for container "${id}"`);
+    });
+  })();
+  const userFiles = knownUserFiles ? Promise.resolve(knownUserFiles) : prepared.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts));
+  userFiles.catch(() => undefined); // a failed Prepare is reported from `prepared`
+  const specBuilt: Promise<OciSpec> = (async () => {
+    await dirsMade;
+    const input = await gatherSpecInputs(ctx, { id, config, sandbox, sandboxConfig: a.sandboxConfig, image, userFiles, containerRootDir: dirs.root });
+    return buildContainerSpec(input);
+  })();
+  const statusMade = specBuilt.then((spec) => {
+    const status = newStatus(nowNs());
+    status.resources = resourcesFromSpec(spec);
+    return status;
+  });
+  const checkpointed = statusMade.then((status) => writeStatusCheckpoint(dirs.root, status));
+  // The FIFOs exist before containerd records the container that names them.
+  const readyToRecord = (async () => {
+    const spec = await specBuilt;
+    await fifosReady;
+    await leased;
+    return spec;
+  })();
+  const recorded = (async () => {
+    const spec = await readyToRecord;
+    await cd.containers
+      .create(
+        {
+          container: {
+            id,
+            labels: containerLabels(config.labels, image.config.Labels),
+            image: image.name,
+            runtime: { name: runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+            spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+            snapshotter: cfg.snapshotter,
+            snapshotKey: id,
+            sandbox: sandbox.meta.id,
+            extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
+          },
+        },
+        { lease },
+      )
+      .catch((e) => {
+        throw wrap(e, "failed to create containerd container");
+      });
+  })();
+
+  const [leaseR, dirsR, fifosR, prepR, specR, recR, ckptR] = await Promise.allSettled([leased, dirsMade, fifosReady, prepared, specBuilt, recorded, checkpointed]);
+  if (prepR.status === "fulfilled")
+    undo.push("remove snapshot", () =>
+      cd.snapshots.remove({ snapshotter: cfg.snapshotter, key: id }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      }),
+    );
+  if (recR.status === "fulfilled")
+    undo.push("delete containerd container", () =>
+      cd.containers.delete({ id }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      }),
+    );
+  const created = prepR.status === "fulfilled" && recR.status === "fulfilled";
+  // Once the container holds the snapshot nobody needs to wait for the lease to go (one
+  // left by a crash expires, and crib's start-up sweep removes it); after a failure the
+  // caller must find nothing left.
+  const released = leaseR.status === "fulfilled" ? cd.leases.delete({ id: lease, sync: false }).catch(() => undefined) : Promise.resolve();
+  if (!created) await released;
+  const failure = firstFailure([leaseR, dirsR, fifosR, prepR, specR, recR]);
+  if (failure !== undefined) throw failure;
+  if (ckptR.status === "rejected") throw wrap(ckptR.reason, "failed to checkpoint container status");
+  const spec = (specR as PromiseFulfilledResult<OciSpec>).value;
+  const status = await statusMade;
+  return new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
+}
+
+export function createContainer(ctx: ContainerContext): RuntimeHandlers["createContainer"] {
+  return async (req) => {
+    validateCreateContainerRequest(req, await validationHostFacts());
+    validateContainerConfig(req.config);
+    const config = req.config;
+    const sandbox = ctx.state.sandboxes.find(req.podSandboxId);
+    if (!sandbox) throw notFound(`failed to find sandbox id "${req.podSandboxId}": not found`);
+    // The kubelet sends the pod's config along; the stored one serves clients that do not.
+    const sandboxConfig = req.sandboxConfig?.metadata ? req.sandboxConfig : sandbox.meta.config;
+    const name = makeContainerName(config.metadata!, sandboxConfig.metadata!);
+    const logPath = composeLogPath(sandboxConfig.logDirectory, config.logPath);
+
+    const joined = await joinRetry(ctx, name, sandbox.meta.id, config);
+    if (joined !== undefined) return { containerId: joined };
+
+    if (sandbox.state !== "ready" || sandbox.pid === 0) throw failedPrecondition(`sandbox "${sandbox.meta.id}" is not ready`);
+    const image = ctx.state.images.resolve(config.image!.image);
+    if (!image) throw notFound(`failed to resolve image "${config.image!.image}": not found`);
+
+    const id = randomBytes(32).toString("hex");
+    ctx.containers.names.reserve(name, id);
+    let settle!: { resolve: (id: string) => void; reject: (e: unknown) => void };
+    const result = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
+    result.catch(() => undefined);
+    ctx.creating.set(name, { id, sandboxId: sandbox.meta.id, config, result });
+    const undo = new UndoStack();
+    try {
+      const c = await createContainerRecord(ctx, { id, name, config, sandbox, sandboxConfig, image, logPath }, undo);
+      ctx.containers.add(c);
+      ctx.state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, sandbox.meta.id);
+      undo.commit();
+      settle.resolve(id);
+      return { containerId: id };
+    } catch (e) {
+      await undo.run(ctx.deps.logger, { containerId: id });
+      if (ctx.containers.names.owner(name) === id) ctx.containers.names.releaseByName(name);
+      settle.reject(e);
+      throw e;
+    } finally {
+      ctx.creating.delete(name);
+    }
+  };
+}

@@ -1,0 +1,168 @@
+// Rebuilds the container store from containerd at start (containerd's loadContainer):
+// containers labelled kind=container carry their metadata; the status comes from the
+// checkpoint, brought up to date with the task: a running task gets its log pump
+// re-attached to the FIFOs (what the container wrote meanwhile waits in the pipe), a
+// stopped one is recorded with its exit code and deleted, a task gone while crib was down
+// leaves the container EXITED with containerd's Unknown/255. Directories no container owns
+// any more are removed.
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Container as ContainerdContainer } from "../gen/github.com/containerd/containerd/api/services/containers/v1/containers_pb.js";
+import { Status as TaskStatus, type Process } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
+import { ContainerState } from "../gen/runtime/v1/api_pb.js";
+import { isNotFound, messageOf } from "../errors.js";
+import { parseJsonAny } from "../containerd/any.js";
+import { createFifos, type FifoSet } from "../io/fifo.js";
+import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
+import { Container, containerState, newStatus, type ContainerStatus } from "./container-store.js";
+import { KIND_CONTAINER, KIND_LABEL } from "../pod/sandbox-metadata.js";
+import { timestampNs } from "../clock.js";
+import { dirsOf, nowNs, saveStatus, type ContainerContext } from "./container-context.js";
+import { mapLimit, UNKNOWN_EXIT_CODE, UNKNOWN_EXIT_REASON } from "./container-exits.js";
+import { openContainerIO } from "./container-io.js";
+import { CONTAINER_METADATA_EXTENSION, decodeContainerMetadata, readStatusCheckpoint } from "./container-metadata.js";
+import { containerFifos } from "./container-start.js";
+import { deleteCreatedTask, deleteTask } from "../containerd/task-ops.js";
+
+/** containerd's unknownContainerStatus, with the record's creation time. */
+function unknownStatus(createdAt: bigint): ContainerStatus {
+  const s = newStatus(createdAt);
+  s.exitCode = UNKNOWN_EXIT_CODE;
+  s.reason = UNKNOWN_EXIT_REASON;
+  s.unknown = true;
+  return s;
+}
+
+async function taskOf(ctx: ContainerContext, id: string): Promise<Process | undefined> {
+  try {
+    return (await ctx.deps.containerd.tasks.get({ containerId: id })).process;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The FIFOs the running task was created with (they name the paths, crib's layout may have changed). */
+function taskFifos(fallback: FifoSet, p: Process): FifoSet {
+  return { ...fallback, stdin: p.stdin, stdout: p.stdout || fallback.stdout, stderr: p.stderr, terminal: p.terminal };
+}
+
+/** Brings a checkpointed status up to date with the task; returns the task when it runs. */
+async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Process | undefined> {
+  const s = c.status;
+  const p = await taskOf(ctx, c.id);
+  if (!p) {
+    const state = containerState(s);
+    if (state === ContainerState.CONTAINER_CREATED) await createFifos(containerFifos(ctx, c.id, c.meta.config), ctx.fifos);
+    else if (state === ContainerState.CONTAINER_RUNNING) {
+      // It ran, and its task vanished while crib was down: nobody knows how it ended.
+      s.pid = 0;
+      s.finishedAt = nowNs();
+      s.exitCode = UNKNOWN_EXIT_CODE;
+      s.reason = UNKNOWN_EXIT_REASON;
+    }
+    return undefined;
+  }
+  switch (p.status) {
+    case TaskStatus.CREATED:
+      // crib died between Tasks.Create and Tasks.Start: the container is still CREATED. The
+      // task goes in the background (crib serves meanwhile); Start and Remove wait for it.
+      c.cleanup = deleteCreatedTask(ctx.deps.containerd, c.id).catch((e) => {
+        ctx.deps.logger.warn("failed to delete the never-started task", { containerId: c.id, error: messageOf(e) });
+      });
+      if (containerState(s) !== ContainerState.CONTAINER_CREATED) throw new Error(`unexpected container state for created task: ${containerState(s)}`);
+      return undefined;
+    case TaskStatus.RUNNING:
+    case TaskStatus.PAUSED:
+    case TaskStatus.PAUSING:
+      if (containerState(s) === ContainerState.CONTAINER_EXITED) throw new Error("unexpected container state for running task: CONTAINER_EXITED");
+      if (containerState(s) !== ContainerState.CONTAINER_RUNNING) {
+        // Started, but crib died before checkpointing it.
+        s.startedAt = nowNs();
+        s.pid = p.pid;
+      }
+      return p;
+    case TaskStatus.STOPPED:
+      await deleteTask(ctx.deps.containerd, c.id);
+      if (s.finishedAt === 0n) {
+        s.pid = 0;
+        s.startedAt ||= s.createdAt;
+        s.finishedAt = timestampNs(p.exitedAt) ?? nowNs();
+        s.exitCode = p.exitStatus;
+      }
+      return undefined;
+    default:
+      throw new Error(`unexpected task status ${TaskStatus[p.status] ?? p.status}`);
+  }
+}
+
+async function loadContainer(ctx: ContainerContext, record: ContainerdContainer): Promise<Container | undefined> {
+  const { logger } = ctx.deps;
+  const meta = decodeContainerMetadata(record.extensions[CONTAINER_METADATA_EXTENSION]);
+  if (!meta) {
+    logger.warn("skipping container without readable metadata", { containerId: record.id });
+    return undefined;
+  }
+  const created = timestampNs(record.createdAt) ?? nowNs();
+  const dirs = dirsOf(ctx, record.id);
+  let status: ContainerStatus;
+  try {
+    status = await readStatusCheckpoint(dirs.root);
+  } catch (e) {
+    logger.warn("failed to load container status", { containerId: record.id, error: messageOf(e) });
+    status = unknownStatus(created);
+  }
+  const spec = parseJsonAny<OciSpec>(record.spec, OCI_SPEC_TYPE_URL) ?? { ociVersion: "" };
+  const c = new Container(meta, status, {
+    spec,
+    snapshotter: record.snapshotter,
+    snapshotKey: record.snapshotKey,
+    runtimeType: record.runtime?.name ?? "",
+    runtimeOptions: record.runtime?.options,
+  });
+  try {
+    const running = await syncWithTask(ctx, c);
+    if (running) {
+      const io = await openContainerIO(ctx, c, taskFifos(containerFifos(ctx, c.id, meta.config), running));
+      c.io = io;
+      // The shim holds the FIFOs already; if it is gone the pump must end, not wait.
+      await io.releasePlaceholders();
+    }
+  } catch (e) {
+    logger.warn("failed to load container state", { containerId: c.id, error: messageOf(e) });
+    // Only this is unknown; what the checkpoint says stays useful.
+    c.status.unknown = true;
+  }
+  if (c.state === ContainerState.CONTAINER_EXITED) c.markStopped();
+  await saveStatus(ctx, c);
+  return c;
+}
+
+/** Removes <base>/<id> dirs of containers containerd no longer has. */
+async function removeOrphanDirs(base: string, known: Set<string>): Promise<void> {
+  for (const id of await readdir(base).catch(() => [] as string[])) {
+    if (!known.has(id)) await rm(join(base, id), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+export async function recoverContainers(ctx: ContainerContext): Promise<void> {
+  const { containerd: cd, config, logger } = ctx.deps;
+  const res = await cd.containers.list({ filters: [`labels."${KIND_LABEL}"==${KIND_CONTAINER}`] });
+  await mapLimit(res.containers, 16, async (record) => {
+    const c = await loadContainer(ctx, record).catch((e) => {
+      logger.warn("failed to load container", { containerId: record.id, error: messageOf(e) });
+      return undefined;
+    });
+    if (!c) return;
+    try {
+      ctx.containers.add(c);
+    } catch (e) {
+      logger.warn("failed to add recovered container", { containerId: c.id, error: messageOf(e) });
+      c.io?.close();
+    }
+  });
+  const known = new Set(res.containers.map((c) => c.id));
+  await removeOrphanDirs(join(config.rootDir, "containers"), known);
+  await removeOrphanDirs(join(config.stateDir, "containers"), known);
+  logger.info("recovered containers", { count: ctx.containers.list().length });
+}

@@ -1,0 +1,20 @@
+// The statuses a container event carries, read from the stores as the status RPCs read
+// them: PodSandboxStatus of the pod (without verbose info) and ContainerStatus of each of
+// its containers.
+import type { EventStatusSource } from "./container-events.js";
+import type { ContainerStore } from "../container/container-store.js";
+import type { RuntimeState } from "../common/deps.js";
+import { criContainerStatus } from "../container/container-status.js";
+import { sandboxStatusOf } from "../pod/sandbox-status.js";
+
+export function eventStatusSource(state: RuntimeState, containers: ContainerStore): EventStatusSource {
+  return {
+    sandboxStatus(sandboxId) {
+      const s = state.sandboxes.find(sandboxId);
+      return s && s.meta.id === sandboxId ? sandboxStatusOf(s) : undefined;
+    },
+    containerStatuses(sandboxId) {
+      return containers.listBySandbox(sandboxId).map((c) => criContainerStatus(c, state.images.resolve(c.meta.imageRef)));
+    },
+  };
+}

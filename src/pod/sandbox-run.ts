@@ -1,0 +1,204 @@
+// RunPodSandbox: a pause container in its own namespaces, wired by CNI, recorded in
+// containerd (container labels + metadata extension, Sandbox Store) so that a restart of
+// crib loses nothing. Every step pushes its undo; a failure runs them all, newest first.
+import { randomBytes } from "node:crypto";
+import { ContainerEventType, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
+import { invalidArgument, wrap } from "../errors.js";
+import { nowNs, timestampNs } from "../clock.js";
+import { jsonAny } from "../containerd/any.js";
+import { resolveRuntimeHandler, runtimeOptionsAny } from "../containerd/runtime-options.js";
+import { createNetns, removeNetns } from "../network/netns.js";
+import { buildSandboxSpec } from "../oci/sandbox-spec.js";
+import { specHostFacts } from "../oci/spec-host-facts.js";
+import { readSeccompProfiles } from "../oci/seccomp-profile-files.js";
+import { specOptions } from "../oci/spec-options.js";
+import { OCI_SPEC_TYPE_URL } from "../oci/spec-types.js";
+import type { Sandbox, SandboxMetadata } from "./sandbox-store.js";
+import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import { attachPodNetwork, detachPodNetwork, netnsDir } from "./sandbox-network.js";
+import { cleanupSandboxFiles, isHostIpc, isHostNetwork, sandboxPaths, setupSandboxFiles, validateSandboxFilesConfig } from "./sandbox-files.js";
+import {
+  encodeSandboxMetadata,
+  KIND_LABEL,
+  KIND_SANDBOX,
+  makeSandboxName,
+  SANDBOX_METADATA_EXTENSION,
+  SANDBOX_STORE_METADATA_KEY,
+} from "./sandbox-metadata.js";
+import { deleteContainerAndSnapshot, deleteTask } from "../containerd/task-ops.js";
+import { removeRunRecord, writeRunRecord } from "./sandbox-run-record.js";
+import { UndoStack } from "../common/undo.js";
+import { validateRunPodSandboxRequest } from "../common/validate-config.js";
+
+export function validateSandboxConfig(config: PodSandboxConfig | undefined): asserts config is PodSandboxConfig {
+  if (!config) throw invalidArgument("sandbox config must be set");
+  const md = config.metadata;
+  if (!md) throw invalidArgument("sandbox config must include metadata");
+  if (!md.name) throw invalidArgument("sandbox config metadata must include a name");
+  if (!md.uid) throw invalidArgument("sandbox config metadata must include a uid");
+  if (!md.namespace) throw invalidArgument("sandbox config metadata must include a namespace");
+  validateSandboxFilesConfig(config);
+  // containerd passes this on and runc fails with "unable to set hostname without a
+  // private UTS namespace" (UNKNOWN); we say so up front. The kubelet sends no hostname
+  // for host-network pods.
+  if (isHostNetwork(config) && config.hostname !== "") {
+    throw invalidArgument("hostname cannot be set for a pod that uses the host's network (and UTS) namespace");
+  }
+}
+
+/** Labels of the pause container: the pod's labels, then the image's, then the kind (containerd's BuildLabels). */
+export function sandboxLabels(config: PodSandboxConfig, imageLabels: Record<string, string> | undefined): Record<string, string> {
+  return { ...(imageLabels ?? {}), ...config.labels, [KIND_LABEL]: KIND_SANDBOX };
+}
+
+export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandlers["runPodSandbox"] {
+  const { containerd: cd, config, logger } = deps;
+  return async (req) => {
+    validateSandboxConfig(req.config);
+    validateRunPodSandboxRequest(req);
+    const podConfig = req.config;
+    const { runtime } = resolveRuntimeHandler(config, req.runtimeHandler);
+    const runtimeOptions = runtimeOptionsAny(runtime);
+    // Host facts (capabilities, seccomp, arch, ...) read once per process.
+    const facts = await specHostFacts(config, deps.ownOOMScoreAdj);
+    const sc = podConfig.linux?.securityContext;
+    // The pause container runs under the pod's Localhost seccomp profile, as in containerd;
+    // a missing file fails here, before anything is made.
+    const seccompProfiles = await readSeccompProfiles(
+      { seccomp: sc?.seccomp, seccompProfilePath: sc?.seccompProfilePath ?? "", privileged: sc?.privileged ?? false },
+      specOptions(facts).unsetSeccompProfile,
+    );
+    const id = randomBytes(32).toString("hex");
+    const name = makeSandboxName(podConfig.metadata!);
+    // A second RunPodSandbox for the same metadata+attempt fails here, as in containerd.
+    state.sandboxes.names.reserve(name, id);
+    const undo = new UndoStack();
+    undo.push("release sandbox name", async () => state.sandboxes.names.releaseByName(name));
+    try {
+      const image = await state.images.ensure(config.sandboxImage, { pinned: true }).catch((e) => {
+        throw wrap(e, `failed to get sandbox image "${config.sandboxImage}"`);
+      });
+      const meta: SandboxMetadata = {
+        id,
+        name,
+        config: podConfig,
+        netnsPath: "",
+        ip: "",
+        additionalIps: [],
+        runtimeHandler: req.runtimeHandler,
+        cniResult: null,
+        processLabel: "",
+      };
+      const storeRecord = deps.capabilities.sandboxStore;
+      const saveStoreRecord = async (create: boolean) => {
+        const sandbox = {
+          sandboxId: id,
+          runtime: { name: runtime.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+          labels: { name },
+          sandboxer: runtime.sandboxer,
+          extensions: { [SANDBOX_STORE_METADATA_KEY]: encodeSandboxMetadata(meta) },
+        };
+        if (create) await cd.sandboxStore.create({ sandbox });
+        else await cd.sandboxStore.update({ sandbox, fields: ["extensions"] });
+      };
+      // The Sandbox Store record comes first: after a crash it is what lets a start-up
+      // sweep find and undo the network of a pod that never got its container.
+      if (storeRecord) {
+        await saveStoreRecord(true);
+        undo.push("delete sandbox store record", () => cd.sandboxStore.delete({ sandboxId: id }));
+      }
+
+      const paths = sandboxPaths(config.rootDir, config.stateDir, id, isHostIpc(podConfig));
+      if (!isHostNetwork(podConfig)) {
+        meta.netnsPath = await createNetns(netnsDir(config)).catch((e) => {
+          throw wrap(e, `failed to create network namespace for sandbox "${id}"`);
+        });
+        undo.push("remove netns", () => removeNetns(meta.netnsPath));
+        if (storeRecord) await saveStoreRecord(false);
+        else {
+          undo.push("remove run record", () => removeRunRecord(paths.rootDir));
+          await writeRunRecord(paths.rootDir, meta);
+        }
+        // Plugins may allocate even when ADD fails: the teardown goes on the stack first.
+        undo.push("teardown pod network", () => detachPodNetwork(config, meta));
+        await attachPodNetwork(config, meta).catch((e) => {
+          throw wrap(e, `failed to setup network for sandbox "${id}"`);
+        });
+        if (storeRecord) await saveStoreRecord(false);
+      }
+
+      undo.push("cleanup sandbox files", () => cleanupSandboxFiles(paths));
+      await setupSandboxFiles(paths, podConfig).catch((e) => {
+        throw wrap(e, "failed to setup sandbox files");
+      });
+
+      const spec = buildSandboxSpec({
+        id,
+        config: podConfig,
+        imageConfig: image.config,
+        imageName: config.sandboxImage,
+        netnsPath: meta.netnsPath,
+        paths,
+        seccompProfiles,
+        options: facts,
+      });
+
+      // A lease keeps the fresh snapshot from containerd's GC until the container holds it.
+      const lease = `crib-run-${id}`;
+      await cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
+      let created;
+      let task = false;
+      try {
+        undo.push("delete pause container and snapshot", () => deleteContainerAndSnapshot(cd, id, config.snapshotter, id));
+        const prepared = await cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease });
+        created = await cd.containers.create(
+          {
+            container: {
+              id,
+              labels: sandboxLabels(podConfig, image.config.Labels),
+              image: image.name,
+              runtime: { name: runtime.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+              spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+              snapshotter: config.snapshotter,
+              snapshotKey: id,
+              extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) },
+            },
+          },
+          { lease },
+        );
+        undo.push("delete pause task", () => deleteTask(cd, id));
+        await cd.tasks.create({ containerId: id, rootfs: prepared.mounts, stdin: "", stdout: "", stderr: "", terminal: false });
+        task = true;
+      } finally {
+        // Once the container holds the snapshot nobody waits for the lease to go (one left
+        // by a crash expires, and the start-up sweep removes it); after a failure the
+        // caller must find nothing left.
+        const released = cd.leases.delete({ id: lease, sync: false }).catch(() => undefined);
+        if (!task) await released;
+      }
+      const started = await cd.tasks.start({ containerId: id });
+      // Containers/Create answered with the record: its created_at is the pod's.
+      const createdAt = created.container?.createdAt;
+      const sandbox: Sandbox = {
+        meta,
+        state: "ready",
+        createdAt: timestampNs(createdAt) ?? nowNs(),
+        pid: started.pid,
+        imageId: image.id,
+        runtimeType: runtime.runtimeType,
+        stopping: false,
+      };
+      state.sandboxes.add(sandbox);
+      undo.commit();
+      // The pause container now carries the metadata: the run record has served.
+      if (!storeRecord && meta.netnsPath) void removeRunRecord(paths.rootDir).catch(() => undefined);
+      // containerd sends both for the sandbox itself (container_id = sandbox id).
+      state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, id);
+      state.events?.emit(ContainerEventType.CONTAINER_STARTED_EVENT, id, id);
+      return { podSandboxId: id };
+    } catch (e) {
+      await undo.run(logger, { podSandboxId: id });
+      throw e;
+    }
+  };
+}

@@ -1,0 +1,123 @@
+// PodSandboxStatus and ListPodSandbox, answered from the in-memory store.
+import { create } from "@bufbuild/protobuf";
+import {
+  NamespaceMode,
+  PodSandboxMetadataSchema,
+  PodSandboxState,
+  type PodSandbox,
+  type PodSandboxFilter,
+  type PodSandboxStatus,
+} from "../gen/runtime/v1/api_pb.js";
+import type { Sandbox } from "./sandbox-store.js";
+import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import { parseExact, stringifyExact } from "../containerd/exact-json.js";
+
+function criState(s: Sandbox): PodSandboxState {
+  return s.state === "ready" ? PodSandboxState.SANDBOX_READY : PodSandboxState.SANDBOX_NOTREADY;
+}
+
+export function sandboxStatusOf(s: Sandbox): Omit<PodSandboxStatus, "$typeName"> {
+  const c = s.meta.config;
+  const ns = c.linux?.securityContext?.namespaceOptions;
+  return {
+    id: s.meta.id,
+    metadata: c.metadata ?? create(PodSandboxMetadataSchema),
+    state: criState(s),
+    createdAt: s.createdAt,
+    network: { ip: s.meta.ip, additionalIps: s.meta.additionalIps.map((ip) => ({ ip })) } as PodSandboxStatus["network"],
+    linux: {
+      namespaces: {
+        options: {
+          network: ns?.network ?? NamespaceMode.POD,
+          pid: ns?.pid ?? NamespaceMode.CONTAINER,
+          ipc: ns?.ipc ?? NamespaceMode.POD,
+          targetId: ns?.targetId ?? "",
+        },
+      },
+    } as PodSandboxStatus["linux"],
+    labels: c.labels,
+    annotations: c.annotations,
+    runtimeHandler: s.meta.runtimeHandler,
+  };
+}
+
+async function verboseInfo(deps: CriDeps, s: Sandbox): Promise<Record<string, string>> {
+  let runtimeSpec: unknown = null;
+  let snapshotKey = "";
+  let snapshotter = "";
+  let image = "";
+  try {
+    const c = (await deps.containerd.containers.get({ id: s.meta.id })).container;
+    if (c?.spec) runtimeSpec = parseExact(Buffer.from(c.spec.value).toString("utf8"));
+    snapshotKey = c?.snapshotKey ?? "";
+    snapshotter = c?.snapshotter ?? "";
+    image = c?.image ?? "";
+  } catch {
+    // Status must answer even when the container record is gone.
+  }
+  const info = {
+    pid: s.pid,
+    processStatus: s.state === "ready" ? "running" : "stopped",
+    netNamespaceClosed: s.meta.netnsPath === "",
+    netNamespacePath: s.meta.netnsPath,
+    image,
+    imageId: s.imageId,
+    snapshotKey,
+    snapshotter,
+    runtimeHandler: s.meta.runtimeHandler,
+    runtimeType: s.runtimeType,
+    config: s.meta.config,
+    runtimeSpec,
+    cniResult: s.meta.cniResult,
+  };
+  return { info: stringifyExact(info) };
+}
+
+export function podSandboxStatus(deps: CriDeps, state: RuntimeState): RuntimeHandlers["podSandboxStatus"] {
+  return async (req) => {
+    const s = state.sandboxes.get(req.podSandboxId);
+    return {
+      status: sandboxStatusOf(s),
+      info: req.verbose ? await verboseInfo(deps, s) : {},
+      timestamp: BigInt(Date.now()) * 1_000_000n,
+    };
+  };
+}
+
+export function matchesLabels(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
+  if (!selector) return true;
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+export function filterSandboxes(all: Sandbox[], filter: PodSandboxFilter | undefined, find: (id: string) => Sandbox | undefined): Sandbox[] {
+  if (!filter) return all;
+  let list = all;
+  if (filter.id) {
+    const one = find(filter.id);
+    list = one ? [one] : [];
+  }
+  if (filter.state) {
+    const want = filter.state.state;
+    list = list.filter((s) => criState(s) === want);
+  }
+  return list.filter((s) => matchesLabels(s.meta.config.labels, filter.labelSelector));
+}
+
+export function listPodSandbox(_deps: CriDeps, state: RuntimeState): RuntimeHandlers["listPodSandbox"] {
+  return async (req) => {
+    const items = filterSandboxes(state.sandboxes.list(), req.filter, (id) => state.sandboxes.find(id));
+    return {
+      items: items.map(
+        (s): Omit<PodSandbox, "$typeName"> => ({
+          id: s.meta.id,
+          metadata: s.meta.config.metadata ?? create(PodSandboxMetadataSchema),
+          state: criState(s),
+          createdAt: s.createdAt,
+          labels: s.meta.config.labels,
+          annotations: s.meta.config.annotations,
+          runtimeHandler: s.meta.runtimeHandler,
+        }),
+      ),
+    };
+  };
+}

@@ -1,0 +1,62 @@
+// StopPodSandbox: stop the pod's containers, the pause task, and tear down its network.
+// Idempotent: a stopped or half torn-down pod stops again without error, and a missing
+// netns is fine. (kubelet calls StopPodSandbox at least once before RemovePodSandbox.)
+// An unknown or already removed id answers OK: api.proto says stop "must not return an error
+// if all relevant resources have already been reclaimed", and the kubelet stops pods it only
+// remembers (containerd's CRI does the same).
+import type { Containerd } from "../containerd/client.js";
+import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
+import { wrap } from "../errors.js";
+import { netnsExists, removeNetns } from "../network/netns.js";
+import type { Sandbox } from "./sandbox-store.js";
+import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import { detachPodNetwork } from "./sandbox-network.js";
+import { isHostIpc, sandboxPaths, unmountSandboxShm } from "./sandbox-files.js";
+import { deleteTask, stopTask } from "../containerd/task-ops.js";
+
+const SIGTERM = 15;
+/** The pause process exits on SIGTERM at once; this only bounds a stuck one. */
+const PAUSE_GRACE_MS = 2000;
+
+/** Hook for the container side: stops every container of a sandbox (set once containers exist). */
+export type StopSandboxContainers = (sandboxId: string) => Promise<void>;
+
+export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox, stopContainers: StopSandboxContainers): Promise<void> {
+  const cd: Containerd = deps.containerd;
+  const id = s.meta.id;
+  await stopContainers(id);
+  s.stopping = true;
+  try {
+    if (s.state === "ready" || s.state === "unknown") {
+      await stopTask(cd, id, SIGTERM, PAUSE_GRACE_MS).catch((e) => {
+        throw wrap(e, `failed to stop sandbox container "${id}"`);
+      });
+    }
+    await deleteTask(cd, id);
+    // The exit handler usually got there first and sent the event; else it is sent here.
+    const wasReady = s.state !== "notready";
+    s.state = "notready";
+    if (wasReady) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
+    if (s.meta.netnsPath) {
+      if (await netnsExists(s.meta.netnsPath)) {
+        await detachPodNetwork(deps.config, s.meta).catch((e) => {
+          throw wrap(e, `failed to destroy network for sandbox "${id}"`);
+        });
+      }
+      await removeNetns(s.meta.netnsPath);
+    }
+    const paths = sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config));
+    await unmountSandboxShm(paths);
+  } finally {
+    s.stopping = false;
+  }
+}
+
+export function stopPodSandbox(deps: CriDeps, state: RuntimeState, stopContainers: StopSandboxContainers): RuntimeHandlers["stopPodSandbox"] {
+  return async (req) => {
+    const s = state.sandboxes.find(req.podSandboxId);
+    if (!s) return {};
+    await stopSandbox(deps, state, s, stopContainers);
+    return {};
+  };
+}
