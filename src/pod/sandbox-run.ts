@@ -116,7 +116,8 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         undo.push("remove netns", () => removeNetns(meta.netnsPath));
         if (storeRecord) await saveStoreRecord(false);
         else {
-          undo.push("remove run record", () => removeRunRecord(paths.rootDir));
+          // The record's dir is the pod's root dir: the undo takes both away.
+          undo.push("remove run record", () => cleanupSandboxFiles(paths));
           await writeRunRecord(paths.rootDir, meta);
         }
         // Plugins may allocate even when ADD fails: the teardown goes on the stack first.
