@@ -23,7 +23,7 @@ import { Container, newStatus, type ContainerMetadata } from "./container-store.
 import type { Sandbox } from "../pod/sandbox-store.js";
 import type { LocalImage, RuntimeHandlers } from "../common/deps.js";
 import { dirsOf, nowNs, type ContainerContext } from "./container-context.js";
-import { containerLabels, CONTAINER_METADATA_EXTENSION, encodeContainerMetadata, makeContainerName, writeStatusCheckpoint } from "./container-metadata.js";
+import { containerLabels, CONTAINER_METADATA_EXTENSION, encodeContainerMetadata, makeContainerName } from "./container-metadata.js";
 import { resourcesFromSpec } from "./container-resources.js";
 import { criSignalToOci } from "./container-signals.js";
 import { gatherSpecInputs, validateCriMounts } from "./container-spec-inputs.js";
@@ -151,7 +151,7 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
     status.resources = resourcesFromSpec(spec);
     return status;
   });
-  const checkpointed = statusMade.then((status) => writeStatusCheckpoint(dirs.root, status));
+  const checkpointed = statusMade.then((status) => ctx.containers.checkpointNew(id, status));
   // The FIFOs exist before containerd records the container that names them.
   const readyToRecord = (async () => {
     const spec = await specBuilt;
