@@ -30,3 +30,20 @@ export class UndoStack {
     return errors;
   }
 }
+
+/**
+ * The one rollback pattern (RunPodSandbox, CreateContainer): fn pushes an undo for each
+ * thing it makes; when fn returns they are forgotten, when it throws they all run, newest
+ * first, before its error goes on.
+ */
+export async function withUndo<T>(logger: Logger, context: Record<string, string>, fn: (undo: UndoStack) => Promise<T>): Promise<T> {
+  const undo = new UndoStack();
+  try {
+    const out = await fn(undo);
+    undo.commit();
+    return out;
+  } catch (e) {
+    await undo.run(logger, context);
+    throw e;
+  }
+}

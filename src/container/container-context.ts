@@ -1,13 +1,12 @@
 // What the container RPCs share: crib's deps, the pod and image state, the container store
-// and the CreateContainer calls in flight; plus the status checkpoint every state change
-// goes through.
+// (which writes the status checkpoint every state change goes through) and the
+// CreateContainer calls in flight.
 import type { ContainerConfig } from "../gen/runtime/v1/api_pb.js";
 import { join } from "node:path";
-import { messageOf } from "../errors.js";
 import { FifoPool } from "../io/fifo-pool.js";
-import { ContainerStore, type Container } from "./container-store.js";
+import { ContainerStore } from "./container-store.js";
 import type { CriDeps, RuntimeState } from "../common/deps.js";
-import { containerDirs, writeStatusCheckpoint } from "./container-metadata.js";
+import { containerDirs, statusCheckpointer } from "./container-metadata.js";
 import { ImageUserFilesCache } from "./image-user-files.js";
 
 /** A CreateContainer under way, which a kubelet retry with the same request joins. */
@@ -31,7 +30,7 @@ export interface ContainerContext {
 }
 
 export function newContainerContext(deps: CriDeps, state: RuntimeState): ContainerContext {
-  return { deps, state, containers: new ContainerStore(), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")), userFiles: new ImageUserFilesCache() };
+  return { deps, state, containers: new ContainerStore(statusCheckpointer(deps.config.rootDir, deps.config.stateDir, deps.logger)), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")), userFiles: new ImageUserFilesCache() };
 }
 
 export { nowNs } from "../clock.js";
@@ -40,14 +39,3 @@ export function dirsOf(ctx: ContainerContext, id: string): ReturnType<typeof con
   return containerDirs(ctx.deps.config.rootDir, ctx.deps.config.stateDir, id);
 }
 
-/**
- * Checkpoints the container's status (containerd's UpdateSync). A failed write is logged,
- * not returned: the in-memory state is already the truth, and the next change rewrites it.
- */
-export async function saveStatus(ctx: ContainerContext, c: Container): Promise<void> {
-  try {
-    await writeStatusCheckpoint(dirsOf(ctx, c.id).root, c.status);
-  } catch (e) {
-    ctx.deps.logger.warn("failed to checkpoint container status", { containerId: c.id, error: messageOf(e) });
-  }
-}

@@ -23,13 +23,14 @@ import { Container, newStatus, type ContainerMetadata } from "./container-store.
 import type { Sandbox } from "../pod/sandbox-store.js";
 import type { LocalImage, RuntimeHandlers } from "../common/deps.js";
 import { dirsOf, nowNs, type ContainerContext } from "./container-context.js";
-import { containerLabels, CONTAINER_METADATA_EXTENSION, encodeContainerMetadata, makeContainerName, writeStatusCheckpoint } from "./container-metadata.js";
+import { containerLabels, CONTAINER_METADATA_EXTENSION, encodeContainerMetadata, makeContainerName } from "./container-metadata.js";
 import { resourcesFromSpec } from "./container-resources.js";
 import { criSignalToOci } from "./container-signals.js";
 import { gatherSpecInputs, validateCriMounts } from "./container-spec-inputs.js";
 import { containerFifos } from "./container-start.js";
 import { splitImageReferences } from "./container-status.js";
-import { UndoStack } from "../common/undo.js";
+import { withUndo, type UndoStack } from "../common/undo.js";
+import { withRunLease } from "../containerd/run-lease.js";
 import { validateCreateContainerRequest } from "../common/validate-config.js";
 import { validationHostFacts } from "../common/validate-host-facts.js";
 
@@ -118,95 +119,90 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   });
 
   // Everything below runs at once where it can, and all of it settles before anything is
-  // undone (an undo must not race a call still in flight). A lease keeps the fresh snapshot
-  // from containerd's GC until the container holds it.
-  const lease = `crib-run-${id}`;
-  const leased = cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
-  const dirsMade = Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
-  // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
-  const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
-  // The image's passwd/group are the same in every container of the image: read from the
-  // first one's snapshot, then known beforehand, so the spec is built while the lease is
-  // made and Prepare and Containers/Create (which does not look at the snapshot) are sent
-  // together. (Together rather than each as soon as it can: as fast, and the calls' order
-  // stays the same from run to run, for the trace and docs/mapping.md.)
-  const knownUserFiles = ctx.userFiles.get(cfg.snapshotter, image.chainId);
-  const recordable = knownUserFiles ? () => readyToRecord : undefined;
-  const prepared = (async () => {
-    await leased;
-    if (recordable) await recordable();
-    return cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
-      throw wrap(e, `failed to prepare snapshot for container "${id}"`);
-    });
-  })();
-  const userFiles = knownUserFiles ? Promise.resolve(knownUserFiles) : prepared.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts));
-  userFiles.catch(() => undefined); // a failed Prepare is reported from `prepared`
-  const specBuilt: Promise<OciSpec> = (async () => {
-    await dirsMade;
-    const input = await gatherSpecInputs(ctx, { id, config, sandbox, sandboxConfig: a.sandboxConfig, image, userFiles, containerRootDir: dirs.root });
-    return buildContainerSpec(input);
-  })();
-  const statusMade = specBuilt.then((spec) => {
-    const status = newStatus(nowNs());
-    status.resources = resourcesFromSpec(spec);
-    return status;
-  });
-  const checkpointed = statusMade.then((status) => writeStatusCheckpoint(dirs.root, status));
-  // The FIFOs exist before containerd records the container that names them.
-  const readyToRecord = (async () => {
-    const spec = await specBuilt;
-    await fifosReady;
-    await leased;
-    return spec;
-  })();
-  const recorded = (async () => {
-    const spec = await readyToRecord;
-    await cd.containers
-      .create(
-        {
-          container: {
-            id,
-            labels: containerLabels(config.labels, image.config.Labels),
-            image: image.name,
-            runtime: { name: runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-            spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
-            snapshotter: cfg.snapshotter,
-            snapshotKey: id,
-            sandbox: sandbox.meta.id,
-            extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
-          },
-        },
-        { lease },
-      )
-      .catch((e) => {
-        throw wrap(e, "failed to create containerd container");
+  // undone (an undo must not race a call still in flight). The run lease keeps the fresh
+  // snapshot from containerd's GC until the container holds it.
+  const { spec, status, checkpointed } = await withRunLease(cd.leases, id, async ({ id: lease, ready: leased }) => {
+    const dirsMade = Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
+    // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
+    const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
+    // The image's passwd/group are the same in every container of the image: read from the
+    // first one's snapshot, then known beforehand, so the spec is built while the lease is
+    // made and Prepare and Containers/Create (which does not look at the snapshot) are sent
+    // together. (Together rather than each as soon as it can: as fast, and the calls' order
+    // stays the same from run to run, for the trace and docs/mapping.md.)
+    const knownUserFiles = ctx.userFiles.get(cfg.snapshotter, image.chainId);
+    const recordable = knownUserFiles ? () => readyToRecord : undefined;
+    const prepared = (async () => {
+      await leased;
+      if (recordable) await recordable();
+      return cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
+        throw wrap(e, `failed to prepare snapshot for container "${id}"`);
       });
-  })();
+    })();
+    const userFiles = knownUserFiles ? Promise.resolve(knownUserFiles) : prepared.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts));
+    userFiles.catch(() => undefined); // a failed Prepare is reported from `prepared`
+    const specBuilt: Promise<OciSpec> = (async () => {
+      await dirsMade;
+      const input = await gatherSpecInputs(ctx, { id, config, sandbox, sandboxConfig: a.sandboxConfig, image, userFiles, containerRootDir: dirs.root });
+      return buildContainerSpec(input);
+    })();
+    const statusMade = specBuilt.then((spec) => {
+      const status = newStatus(nowNs());
+      status.resources = resourcesFromSpec(spec);
+      return status;
+    });
+    const checkpointed = statusMade.then((status) => ctx.containers.checkpointNew(id, status));
+    // The FIFOs exist before containerd records the container that names them.
+    const readyToRecord = (async () => {
+      const spec = await specBuilt;
+      await fifosReady;
+      await leased;
+      return spec;
+    })();
+    const recorded = (async () => {
+      const spec = await readyToRecord;
+      await cd.containers
+        .create(
+          {
+            container: {
+              id,
+              labels: containerLabels(config.labels, image.config.Labels),
+              image: image.name,
+              runtime: { name: runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+              spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+              snapshotter: cfg.snapshotter,
+              snapshotKey: id,
+              sandbox: sandbox.meta.id,
+              extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
+            },
+          },
+          { lease },
+        )
+        .catch((e) => {
+          throw wrap(e, "failed to create containerd container");
+        });
+    })();
 
-  const [leaseR, dirsR, fifosR, prepR, specR, recR, ckptR] = await Promise.allSettled([leased, dirsMade, fifosReady, prepared, specBuilt, recorded, checkpointed]);
-  if (prepR.status === "fulfilled")
-    undo.push("remove snapshot", () =>
-      cd.snapshots.remove({ snapshotter: cfg.snapshotter, key: id }).catch((e) => {
-        if (!isNotFound(e)) throw e;
-      }),
-    );
-  if (recR.status === "fulfilled")
-    undo.push("delete containerd container", () =>
-      cd.containers.delete({ id }).catch((e) => {
-        if (!isNotFound(e)) throw e;
-      }),
-    );
-  const created = prepR.status === "fulfilled" && recR.status === "fulfilled";
-  // Once the container holds the snapshot nobody needs to wait for the lease to go (one
-  // left by a crash expires, and crib's start-up sweep removes it); after a failure the
-  // caller must find nothing left.
-  const released = leaseR.status === "fulfilled" ? cd.leases.delete({ id: lease, sync: false }).catch(() => undefined) : Promise.resolve();
-  if (!created) await released;
-  const failure = firstFailure([leaseR, dirsR, fifosR, prepR, specR, recR]);
-  if (failure !== undefined) throw failure;
-  if (ckptR.status === "rejected") throw wrap(ckptR.reason, "failed to checkpoint container status");
-  const spec = (specR as PromiseFulfilledResult<OciSpec>).value;
-  const status = await statusMade;
+    const [leaseR, dirsR, fifosR, prepR, specR, recR, ckptR] = await Promise.allSettled([leased, dirsMade, fifosReady, prepared, specBuilt, recorded, checkpointed]);
+    if (prepR.status === "fulfilled")
+      undo.push("remove snapshot", () =>
+        cd.snapshots.remove({ snapshotter: cfg.snapshotter, key: id }).catch((e) => {
+          if (!isNotFound(e)) throw e;
+        }),
+      );
+    if (recR.status === "fulfilled")
+      undo.push("delete containerd container", () =>
+        cd.containers.delete({ id }).catch((e) => {
+          if (!isNotFound(e)) throw e;
+        }),
+      );
+    // Any of these failing means the container does not hold its snapshot (withRunLease
+    // then waits for the lease to go).
+    const failure = firstFailure([leaseR, dirsR, fifosR, prepR, specR, recR]);
+    if (failure !== undefined) throw failure;
+    return { spec: (specR as PromiseFulfilledResult<OciSpec>).value, status: await statusMade, checkpointed: ckptR };
+  });
+  if (checkpointed.status === "rejected") throw wrap(checkpointed.reason, "failed to checkpoint container status");
   return new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
 }
 
@@ -235,17 +231,19 @@ export function createContainer(ctx: ContainerContext): RuntimeHandlers["createC
     const result = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
     result.catch(() => undefined);
     ctx.creating.set(name, { id, sandboxId: sandbox.meta.id, config, result });
-    const undo = new UndoStack();
     try {
-      const c = await createContainerRecord(ctx, { id, name, config, sandbox, sandboxConfig, image, logPath }, undo);
-      ctx.containers.add(c);
-      ctx.state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, sandbox.meta.id);
-      undo.commit();
+      await withUndo(ctx.deps.logger, { containerId: id }, async (undo) => {
+        // Runs last on failure, unless a retry's container took the name over meanwhile.
+        undo.push("release container name", async () => {
+          if (ctx.containers.names.owner(name) === id) ctx.containers.names.releaseByName(name);
+        });
+        const c = await createContainerRecord(ctx, { id, name, config, sandbox, sandboxConfig, image, logPath }, undo);
+        ctx.containers.add(c);
+        ctx.state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, sandbox.meta.id);
+      });
       settle.resolve(id);
       return { containerId: id };
     } catch (e) {
-      await undo.run(ctx.deps.logger, { containerId: id });
-      if (ctx.containers.names.owner(name) === id) ctx.containers.names.releaseByName(name);
       settle.reject(e);
       throw e;
     } finally {

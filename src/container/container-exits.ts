@@ -9,7 +9,7 @@ import { isNotFound, messageOf } from "../errors.js";
 import type { TaskExit } from "../events/task-exits.js";
 import type { Container, ExitInfo } from "./container-store.js";
 import { nowNs, timestampNs } from "../clock.js";
-import { saveStatus, type ContainerContext } from "./container-context.js";
+import type { ContainerContext } from "./container-context.js";
 import { deleteTask } from "../containerd/task-ops.js";
 
 /** Exit code and reason of a container whose task vanished while crib was not watching. */
@@ -34,19 +34,20 @@ export function recordExit(ctx: ContainerContext, c: Container, exit: ExitInfo, 
       io.close();
       c.io = undefined;
     }
-    const s = c.status;
-    const wasExited = s.finishedAt !== 0n;
-    if (s.finishedAt === 0n) {
-      s.pid = 0;
-      // A process that exits at once may beat Tasks.Start's reply, which stamps startedAt.
-      const exitedAt = exit.exitedAtNs;
-      s.finishedAt = exitedAt > s.startedAt ? exitedAt : s.startedAt;
-      s.exitCode = exit.exitStatus;
-      if (reason) s.reason = reason;
-    }
-    s.unknown = false;
-    await saveStatus(ctx, c);
-    c.markStopped();
+    // Checkpointed, and then `stopped` resolves (the container is EXITED).
+    const wasExited = await ctx.containers.updateSync(c, (s) => {
+      const was = s.finishedAt !== 0n;
+      if (s.finishedAt === 0n) {
+        s.pid = 0;
+        // A process that exits at once may beat Tasks.Start's reply, which stamps startedAt.
+        const exitedAt = exit.exitedAtNs;
+        s.finishedAt = exitedAt > s.startedAt ? exitedAt : s.startedAt;
+        s.exitCode = exit.exitStatus;
+        if (reason) s.reason = reason;
+      }
+      s.unknown = false;
+      return was;
+    });
     if (!wasExited) ctx.state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, c.id, c.meta.sandboxId);
   })();
   return c.exiting;
@@ -74,8 +75,9 @@ export function handleContainerExit(ctx: ContainerContext, e: TaskExit): boolean
 export function handleContainerOOM(ctx: ContainerContext, containerId: string): boolean {
   const c = ctx.containers.exact(containerId);
   if (!c) return false;
-  c.status.reason = OOM_EXIT_REASON;
-  void saveStatus(ctx, c);
+  void ctx.containers.updateSync(c, (s) => {
+    s.reason = OOM_EXIT_REASON;
+  });
   return true;
 }
 

@@ -10,7 +10,9 @@ import type { ExactJsonValue as JsonValue } from "../containerd/exact-json.js";
 import { ContainerConfigSchema, ContainerResourcesSchema, type ContainerMetadata as CriContainerMetadata, type PodSandboxMetadata } from "../gen/runtime/v1/api_pb.js";
 import { jsonAny, parseJsonAny } from "../containerd/any.js";
 import { messageFromGo, messageToGo } from "../containerd/go-json.js";
-import { newStatus, type ContainerMetadata, type ContainerStatus } from "./container-store.js";
+import { newStatus, type ContainerMetadata, type ContainerStatus, type StatusPersister } from "./container-store.js";
+import type { Logger } from "../log.js";
+import { messageOf } from "../errors.js";
 import { KIND_CONTAINER, KIND_LABEL } from "../pod/sandbox-metadata.js";
 import { parseExact, stringifyExact } from "../containerd/exact-json.js";
 
@@ -97,7 +99,7 @@ const TIME_KEYS = ["CreatedAt", "StartedAt", "FinishedAt"] as const;
  * The status file in containerd's shape ({"Version":"v1", Pid, CreatedAt, ...}). The
  * nanosecond timestamps exceed 2^53, so they are written as exact integers by hand.
  */
-export function encodeStatusCheckpoint(s: ContainerStatus): string {
+export function encodeStatusCheckpoint(s: Readonly<ContainerStatus>): string {
   const times: Record<string, string> = {
     CreatedAt: s.createdAt.toString(),
     StartedAt: s.startedAt.toString(),
@@ -138,11 +140,23 @@ export function decodeStatusCheckpoint(text: string): ContainerStatus {
 const statusPath = (rootDir: string) => join(rootDir, "status");
 
 /** Writes the checkpoint atomically (temp file + rename), as continuity.AtomicWriteFile. */
-export async function writeStatusCheckpoint(containerRootDir: string, s: ContainerStatus): Promise<void> {
+export async function writeStatusCheckpoint(containerRootDir: string, s: Readonly<ContainerStatus>): Promise<void> {
   const path = statusPath(containerRootDir);
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await writeFile(tmp, encodeStatusCheckpoint(s), { mode: 0o600 });
   await rename(tmp, path);
+}
+
+/**
+ * The container store's persister: each container's checkpoint under
+ * <root_dir>/containers/<id>. A failed write after an update is logged: the in-memory
+ * state is already the truth, and the next change rewrites the file.
+ */
+export function statusCheckpointer(rootDir: string, stateDir: string, logger: Logger): StatusPersister {
+  return {
+    write: (id, status) => writeStatusCheckpoint(containerDirs(rootDir, stateDir, id).root, status),
+    failed: (id, error) => logger.warn("failed to checkpoint container status", { containerId: id, error: messageOf(error) }),
+  };
 }
 
 export async function readStatusCheckpoint(containerRootDir: string): Promise<ContainerStatus> {

@@ -14,10 +14,10 @@ import { isNotFound, messageOf } from "../errors.js";
 import { parseJsonAny } from "../containerd/any.js";
 import { createFifos, type FifoSet } from "../io/fifo.js";
 import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
-import { Container, containerState, newStatus, type ContainerStatus } from "./container-store.js";
+import { Container, newStatus, type ContainerStatus } from "./container-store.js";
 import { KIND_CONTAINER, KIND_LABEL } from "../pod/sandbox-metadata.js";
 import { timestampNs } from "../clock.js";
-import { dirsOf, nowNs, saveStatus, type ContainerContext } from "./container-context.js";
+import { dirsOf, nowNs, type ContainerContext } from "./container-context.js";
 import { mapLimit, UNKNOWN_EXIT_CODE, UNKNOWN_EXIT_REASON } from "./container-exits.js";
 import { openContainerIO } from "./container-io.js";
 import { CONTAINER_METADATA_EXTENSION, decodeContainerMetadata, readStatusCheckpoint } from "./container-metadata.js";
@@ -47,19 +47,23 @@ function taskFifos(fallback: FifoSet, p: Process): FifoSet {
   return { ...fallback, stdin: p.stdin, stdout: p.stdout || fallback.stdout, stderr: p.stderr, terminal: p.terminal };
 }
 
-/** Brings a checkpointed status up to date with the task; returns the task when it runs. */
+/**
+ * Brings a checkpointed status up to date with the task (in memory: loadContainer
+ * checkpoints the result once); returns the task when it runs.
+ */
 async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Process | undefined> {
-  const s = c.status;
   const p = await taskOf(ctx, c.id);
   if (!p) {
-    const state = containerState(s);
+    const state = c.state;
     if (state === ContainerState.CONTAINER_CREATED) await createFifos(containerFifos(ctx, c.id, c.meta.config), ctx.fifos);
     else if (state === ContainerState.CONTAINER_RUNNING) {
       // It ran, and its task vanished while crib was down: nobody knows how it ended.
-      s.pid = 0;
-      s.finishedAt = nowNs();
-      s.exitCode = UNKNOWN_EXIT_CODE;
-      s.reason = UNKNOWN_EXIT_REASON;
+      ctx.containers.update(c, (s) => {
+        s.pid = 0;
+        s.finishedAt = nowNs();
+        s.exitCode = UNKNOWN_EXIT_CODE;
+        s.reason = UNKNOWN_EXIT_REASON;
+      });
     }
     return undefined;
   }
@@ -70,26 +74,30 @@ async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Proces
       c.cleanup = deleteCreatedTask(ctx.deps.containerd, c.id).catch((e) => {
         ctx.deps.logger.warn("failed to delete the never-started task", { containerId: c.id, error: messageOf(e) });
       });
-      if (containerState(s) !== ContainerState.CONTAINER_CREATED) throw new Error(`unexpected container state for created task: ${containerState(s)}`);
+      if (c.state !== ContainerState.CONTAINER_CREATED) throw new Error(`unexpected container state for created task: ${c.state}`);
       return undefined;
     case TaskStatus.RUNNING:
     case TaskStatus.PAUSED:
     case TaskStatus.PAUSING:
-      if (containerState(s) === ContainerState.CONTAINER_EXITED) throw new Error("unexpected container state for running task: CONTAINER_EXITED");
-      if (containerState(s) !== ContainerState.CONTAINER_RUNNING) {
+      if (c.state === ContainerState.CONTAINER_EXITED) throw new Error("unexpected container state for running task: CONTAINER_EXITED");
+      if (c.state !== ContainerState.CONTAINER_RUNNING) {
         // Started, but crib died before checkpointing it.
-        s.startedAt = nowNs();
-        s.pid = p.pid;
+        ctx.containers.update(c, (s) => {
+          s.startedAt = nowNs();
+          s.pid = p.pid;
+        });
       }
       return p;
     case TaskStatus.STOPPED:
       await deleteTask(ctx.deps.containerd, c.id);
-      if (s.finishedAt === 0n) {
-        s.pid = 0;
-        s.startedAt ||= s.createdAt;
-        s.finishedAt = timestampNs(p.exitedAt) ?? nowNs();
-        s.exitCode = p.exitStatus;
-      }
+      ctx.containers.update(c, (s) => {
+        if (s.finishedAt === 0n) {
+          s.pid = 0;
+          s.startedAt ||= s.createdAt;
+          s.finishedAt = timestampNs(p.exitedAt) ?? nowNs();
+          s.exitCode = p.exitStatus;
+        }
+      });
       return undefined;
     default:
       throw new Error(`unexpected task status ${TaskStatus[p.status] ?? p.status}`);
@@ -131,10 +139,12 @@ async function loadContainer(ctx: ContainerContext, record: ContainerdContainer)
   } catch (e) {
     logger.warn("failed to load container state", { containerId: c.id, error: messageOf(e) });
     // Only this is unknown; what the checkpoint says stays useful.
-    c.status.unknown = true;
+    ctx.containers.update(c, (s) => {
+      s.unknown = true;
+    });
   }
-  if (c.state === ContainerState.CONTAINER_EXITED) c.markStopped();
-  await saveStatus(ctx, c);
+  // One write for all of the above; `stopped` resolves with it when the container is EXITED.
+  await ctx.containers.updateSync(c, () => undefined);
   return c;
 }
 

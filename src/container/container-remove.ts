@@ -19,7 +19,7 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
       throw wrap(e, `failed to forcibly stop container "${c.id}"`);
     });
   }
-  c.setRemoving();
+  ctx.containers.setRemoving(c);
   try {
     c.io?.close();
     c.io = undefined;
@@ -40,7 +40,9 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
       }),
     ]);
   } catch (e) {
-    c.status.removing = false;
+    ctx.containers.update(c, (s) => {
+      s.removing = false;
+    });
     throw e;
   }
   ctx.containers.delete(c.id);

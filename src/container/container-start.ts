@@ -6,7 +6,7 @@ import { failedPrecondition, messageOf, notFound, wrap } from "../errors.js";
 import { createFifos, fifoSetIn, type FifoSet } from "../io/fifo.js";
 import type { Container } from "./container-store.js";
 import type { RuntimeHandlers } from "../common/deps.js";
-import { dirsOf, nowNs, saveStatus, type ContainerContext } from "./container-context.js";
+import { dirsOf, nowNs, type ContainerContext } from "./container-context.js";
 import { recordExit } from "./container-exits.js";
 import { openContainerIO } from "./container-io.js";
 import { deleteTask } from "../containerd/task-ops.js";
@@ -38,8 +38,11 @@ async function startTask(ctx: ContainerContext, c: Container): Promise<void> {
       });
     try {
       const started = await cd.tasks.start({ containerId: c.id });
-      c.status.pid = started.pid;
-      c.status.startedAt = nowNs();
+      // Checkpointed with the end of the start (startContainerNow's updateSync).
+      ctx.containers.update(c, (s) => {
+        s.pid = started.pid;
+        s.startedAt = nowNs();
+      });
     } catch (e) {
       // The exit monitor may have deleted it already.
       await deleteTask(cd, c.id).catch((err) => ctx.deps.logger.warn("failed to delete task of a failed start", { containerId: c.id, error: messageOf(err) }));
@@ -56,23 +59,24 @@ async function startTask(ctx: ContainerContext, c: Container): Promise<void> {
 export async function startContainerNow(ctx: ContainerContext, c: Container): Promise<void> {
   // A never-started task from before a crash is still being deleted: a new one follows it.
   await c.cleanup;
-  c.setStarting();
+  ctx.containers.setStarting(c);
   try {
     await startTask(ctx, c);
   } catch (e) {
-    const s = c.status;
-    s.pid = 0;
-    s.finishedAt = nowNs();
-    s.exitCode = START_ERROR_EXIT_CODE;
-    s.reason = START_ERROR_REASON;
-    s.message = messageOf(e);
-    c.status.starting = false;
-    await saveStatus(ctx, c);
-    c.markStopped();
+    // EXITED once on disk: `stopped` resolves then.
+    await ctx.containers.updateSync(c, (s) => {
+      s.pid = 0;
+      s.finishedAt = nowNs();
+      s.exitCode = START_ERROR_EXIT_CODE;
+      s.reason = START_ERROR_REASON;
+      s.message = messageOf(e);
+      s.starting = false;
+    });
     throw e;
   }
-  c.status.starting = false;
-  await saveStatus(ctx, c);
+  await ctx.containers.updateSync(c, (s) => {
+    s.starting = false;
+  });
   ctx.state.events?.emit(ContainerEventType.CONTAINER_STARTED_EVENT, c.id, c.meta.sandboxId);
   // An exit reported while the start was under way (a process that ends at once).
   const early = c.pendingExit;

@@ -55,12 +55,16 @@ export async function stopContainerNow(ctx: ContainerContext, c: Container, time
   if (state !== ContainerState.CONTAINER_RUNNING && state !== ContainerState.CONTAINER_UNKNOWN) return;
   if (state === ContainerState.CONTAINER_UNKNOWN) {
     // Nothing may be watching this task: learn its state from containerd first.
-    c.status.unknown = false;
-    c.status.startedAt ||= c.status.createdAt;
+    ctx.containers.update(c, (s) => {
+      s.unknown = false;
+      s.startedAt ||= s.createdAt;
+    });
     try {
       await reconcileContainer(ctx, c);
     } catch (e) {
-      c.status.unknown = true;
+      ctx.containers.update(c, (s) => {
+        s.unknown = true;
+      });
       throw wrap(e, `failed to get task for container "${c.id}"`);
     }
     if (c.state !== ContainerState.CONTAINER_RUNNING) return;

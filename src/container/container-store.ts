@@ -100,6 +100,15 @@ export function containerState(s: ContainerStatus): ContainerState {
 
 export const stateName = (s: ContainerState) => ContainerState[s] ?? String(s);
 
+// What ContainerStore alone may do to a container: publish a new status, keep the tail
+// of its checkpoint writes, resolve `stopped`. Set once by Container's static block.
+let internals: {
+  publish(c: Container, s: Readonly<ContainerStatus>): void;
+  writes(c: Container): Promise<void> | undefined;
+  setWrites(c: Container, p: Promise<void> | undefined): void;
+  markStopped(c: Container): void;
+};
+
 export class Container {
   io: AttachedIO | undefined;
   /** A StopContainer with a timeout already sent the stop signal (it is sent once). */
@@ -113,30 +122,44 @@ export class Container {
    * serves meanwhile, and Start and Remove of this container wait for it first.
    */
   cleanup: Promise<void> | undefined;
-  private resolveStopped!: () => void;
-  /** Resolves once the container's exit has been recorded. */
+  #status: Readonly<ContainerStatus>;
+  /** The last checkpoint write of this container still under way (writes run one at a time). */
+  #writes: Promise<void> | undefined;
+  #resolveStopped!: () => void;
+  /** Resolves once the container's exit has been recorded (and checkpointed). */
   readonly stopped: Promise<void>;
   private lock: Promise<unknown> = Promise.resolve();
 
+  static {
+    internals = {
+      publish: (c, s) => (c.#status = s),
+      writes: (c) => c.#writes,
+      setWrites: (c, p) => (c.#writes = p),
+      markStopped: (c) => c.#resolveStopped(),
+    };
+  }
+
   constructor(
     readonly meta: ContainerMetadata,
-    public status: ContainerStatus,
+    status: ContainerStatus,
     public record: ContainerRecord,
   ) {
-    this.stopped = new Promise((r) => (this.resolveStopped = r));
-    if (containerState(status) === ContainerState.CONTAINER_EXITED) this.resolveStopped();
+    this.#status = Object.freeze({ ...status });
+    this.stopped = new Promise((r) => (this.#resolveStopped = r));
+    if (containerState(status) === ContainerState.CONTAINER_EXITED) this.#resolveStopped();
   }
 
   get id(): string {
     return this.meta.id;
   }
 
-  get state(): ContainerState {
-    return containerState(this.status);
+  /** The current status, read-only: it changes only through ContainerStore.update/updateSync. */
+  get status(): Readonly<ContainerStatus> {
+    return this.#status;
   }
 
-  markStopped(): void {
-    this.resolveStopped();
+  get state(): ContainerState {
+    return containerState(this.#status);
   }
 
   /** Runs fn after every earlier locked operation on this container (containerd's per-id locker). */
@@ -145,30 +168,105 @@ export class Container {
     this.lock = run.catch(() => undefined);
     return run;
   }
+}
 
-  /** Start may begin: the container is CREATED and nothing else is starting or removing it. */
-  setStarting(): void {
-    const state = this.state;
-    if (state !== ContainerState.CONTAINER_CREATED) throw failedPrecondition(`container is in ${stateName(state)} state`);
-    if (this.status.removing) throw failedPrecondition("container is in removing state, can't be started");
-    if (this.status.starting) throw failedPrecondition("container is already in starting state");
-    this.status.starting = true;
-  }
-
-  /** Remove may begin: the container is not running and no start or removal is under way. */
-  setRemoving(): void {
-    const state = this.state;
-    if (state === ContainerState.CONTAINER_RUNNING) throw failedPrecondition("container is still running, to stop first");
-    if (state === ContainerState.CONTAINER_UNKNOWN) throw failedPrecondition("container state is unknown, to stop first");
-    if (this.status.starting) throw failedPrecondition("container is in starting state, can't be removed");
-    if (this.status.removing) throw failedPrecondition("container is already in removing state");
-    this.status.removing = true;
-  }
+/**
+ * Where a container's status is persisted: containerd's status checkpoint file. Injected
+ * into the store, so no caller writes it by hand.
+ */
+export interface StatusPersister {
+  /** Writes the checkpoint; rejects when it could not. */
+  write(id: string, status: Readonly<ContainerStatus>): Promise<void>;
+  /** A write after an update failed (see ContainerStore.updateSync). */
+  failed(id: string, error: unknown): void;
 }
 
 export class ContainerStore {
   private readonly byId = new Map<string, Container>();
   readonly names = new NameIndex();
+
+  constructor(private readonly persister: StatusPersister) {}
+
+  // --- status changes (containerd's store/container/status.go) -----------------------
+  //
+  // fn gets a copy of the status to change; the copy becomes the status when fn returns
+  // (if fn throws, nothing changed). Node runs fn to its end without interleaving, which is
+  // what containerd's status mutex gives: no other change can slip between its read and its
+  // write.
+
+  /**
+   * containerd's Status.Update: applied in memory only, for what is not checkpointed
+   * (starting, removing, unknown) or what the step's closing updateSync writes anyway.
+   */
+  update<T>(c: Container, fn: (s: ContainerStatus) => T): T {
+    const next = { ...c.status };
+    const out = fn(next);
+    internals.publish(c, Object.freeze(next));
+    return out;
+  }
+
+  /**
+   * containerd's Status.UpdateSync: applies fn, then checkpoints the result; resolves once
+   * it is on disk, and `stopped` resolves then when the container is EXITED. One container's
+   * writes run one after another, each writing the status its update made, so the file
+   * always ends with the latest.
+   *
+   * Two deliberate differences from containerd, both what crib did before the store owned
+   * the write: the new status is visible to readers at once, not only after the write; and
+   * a failed write is reported to the persister's `failed` (logged) instead of returned,
+   * with the in-memory status kept: containerd's exit handler retries a failed UpdateSync
+   * through its event backoff, crib has no such retry, and the next change rewrites the file.
+   */
+  updateSync<T>(c: Container, fn: (s: ContainerStatus) => T): Promise<T> {
+    const out = this.update(c, fn);
+    const status = c.status;
+    const write = async () => {
+      try {
+        await this.persister.write(c.id, status);
+      } catch (e) {
+        this.persister.failed(c.id, e);
+      }
+    };
+    const before = internals.writes(c);
+    const written = before ? before.then(write) : write();
+    internals.setWrites(c, written);
+    return written.then(() => {
+      if (internals.writes(c) === written) internals.setWrites(c, undefined);
+      if (containerState(status) === ContainerState.CONTAINER_EXITED) internals.markStopped(c);
+      return out;
+    });
+  }
+
+  /**
+   * The first checkpoint of a container being created (containerd's StoreStatus): a
+   * failure is returned, and fails the CreateContainer.
+   */
+  checkpointNew(id: string, status: ContainerStatus): Promise<void> {
+    return this.persister.write(id, status);
+  }
+
+  /** Start may begin: the container is CREATED and nothing else is starting or removing it. */
+  setStarting(c: Container): void {
+    this.update(c, (s) => {
+      const state = containerState(s);
+      if (state !== ContainerState.CONTAINER_CREATED) throw failedPrecondition(`container is in ${stateName(state)} state`);
+      if (s.removing) throw failedPrecondition("container is in removing state, can't be started");
+      if (s.starting) throw failedPrecondition("container is already in starting state");
+      s.starting = true;
+    });
+  }
+
+  /** Remove may begin: the container is not running and no start or removal is under way. */
+  setRemoving(c: Container): void {
+    this.update(c, (s) => {
+      const state = containerState(s);
+      if (state === ContainerState.CONTAINER_RUNNING) throw failedPrecondition("container is still running, to stop first");
+      if (state === ContainerState.CONTAINER_UNKNOWN) throw failedPrecondition("container state is unknown, to stop first");
+      if (s.starting) throw failedPrecondition("container is in starting state, can't be removed");
+      if (s.removing) throw failedPrecondition("container is already in removing state");
+      s.removing = true;
+    });
+  }
 
   add(c: Container): void {
     this.names.reserve(c.meta.name, c.id);

@@ -10,7 +10,7 @@ import { specOptions } from "../oci/spec-options.js";
 import { OCI_LINUX_RESOURCES_TYPE_URL, OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
 import type { Container } from "./container-store.js";
 import type { RuntimeHandlers } from "../common/deps.js";
-import { saveStatus, type ContainerContext } from "./container-context.js";
+import type { ContainerContext } from "./container-context.js";
 import { specHostFacts } from "../oci/spec-host-facts.js";
 import { resourcesFromSpec } from "./container-resources.js";
 import { validateUpdateContainerResourcesRequest } from "../common/validate-config.js";
@@ -48,8 +48,9 @@ export async function updateContainerResourcesNow(ctx: ContainerContext, c: Cont
       throw e;
     }
     c.record.spec = newSpec;
-    c.status.resources = resourcesFromSpec(newSpec);
-    await saveStatus(ctx, c);
+    await ctx.containers.updateSync(c, (s) => {
+      s.resources = resourcesFromSpec(newSpec);
+    });
   });
 }
 

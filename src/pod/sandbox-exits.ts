@@ -11,9 +11,7 @@ import { deleteTask } from "../containerd/task-ops.js";
 export function handleSandboxExit(deps: CriDeps, state: RuntimeState, e: TaskExit): boolean {
   const s = state.sandboxes.find(e.containerId);
   if (!s || s.meta.id !== e.containerId || e.processId !== e.containerId) return false;
-  const wasReady = s.state !== "notready";
-  s.state = "notready";
-  if (wasReady) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, s.meta.id, s.meta.id);
+  if (state.sandboxes.setNotReady(s)) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, s.meta.id, s.meta.id);
   if (!s.stopping) {
     deleteTask(deps.containerd, s.meta.id).catch((err) =>
       deps.logger.warn("failed to delete exited sandbox task", { podSandboxId: s.meta.id, error: messageOf(err) }),
@@ -26,7 +24,7 @@ export async function reconcileSandboxes(deps: CriDeps, state: RuntimeState): Pr
   for (const s of state.sandboxes.list()) {
     if (s.state !== "ready" || s.stopping) continue;
     if ((await runningPid(deps, s.meta.id)) === 0 && s.state === "ready") {
-      s.state = "notready";
+      state.sandboxes.setNotReady(s);
       state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, s.meta.id, s.meta.id);
     }
   }

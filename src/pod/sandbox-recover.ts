@@ -15,6 +15,7 @@ import { cleanupSandboxFiles, sandboxPaths } from "./sandbox-files.js";
 import { decodeSandboxMetadata, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION, SANDBOX_STORE_METADATA_KEY } from "./sandbox-metadata.js";
 import { readRunRecord } from "./sandbox-run-record.js";
 import { deleteTask } from "../containerd/task-ops.js";
+import { RUN_LEASE_PREFIX } from "../containerd/run-lease.js";
 
 /** The task state of a container: its pid when running, else 0 (and a stopped task is deleted). */
 export async function runningPid(deps: CriDeps, id: string): Promise<number> {
@@ -108,8 +109,8 @@ async function sweepLeftovers(deps: CriDeps, state: RuntimeState): Promise<void>
       await cd.leases.delete({ id: l.id, sync: true }).catch(() => undefined);
       continue;
     }
-    if (!l.id.startsWith("crib-run-")) continue;
-    const id = l.id.slice("crib-run-".length);
+    if (!l.id.startsWith(RUN_LEASE_PREFIX)) continue;
+    const id = l.id.slice(RUN_LEASE_PREFIX.length);
     const orphan = await cd.containers.get({ id }).then(
       () => false,
       (e: unknown) => isNotFound(e),

@@ -27,7 +27,8 @@ import {
 } from "./sandbox-metadata.js";
 import { deleteContainerAndSnapshot, deleteTask } from "../containerd/task-ops.js";
 import { removeRunRecord, writeRunRecord } from "./sandbox-run-record.js";
-import { UndoStack } from "../common/undo.js";
+import { withUndo } from "../common/undo.js";
+import { withRunLease } from "../containerd/run-lease.js";
 import { validateRunPodSandboxRequest } from "../common/validate-config.js";
 
 export function validateSandboxConfig(config: PodSandboxConfig | undefined): asserts config is PodSandboxConfig {
@@ -72,9 +73,8 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
     const name = makeSandboxName(podConfig.metadata!);
     // A second RunPodSandbox for the same metadata+attempt fails here, as in containerd.
     state.sandboxes.names.reserve(name, id);
-    const undo = new UndoStack();
-    undo.push("release sandbox name", async () => state.sandboxes.names.releaseByName(name));
-    try {
+    return withUndo(logger, { podSandboxId: id }, async (undo) => {
+      undo.push("release sandbox name", async () => state.sandboxes.names.releaseByName(name));
       const image = await state.images.ensure(config.sandboxImage, { pinned: true }).catch((e) => {
         throw wrap(e, `failed to get sandbox image "${config.sandboxImage}"`);
       });
@@ -144,15 +144,12 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         options: facts,
       });
 
-      // A lease keeps the fresh snapshot from containerd's GC until the container holds it.
-      const lease = `crib-run-${id}`;
-      await cd.leases.create({ id: lease, labels: { "containerd.io/gc.expire": new Date(Date.now() + 3600_000).toISOString() } });
-      let created;
-      let task = false;
-      try {
+      // The run lease keeps the fresh snapshot from containerd's GC until the container holds it.
+      const created = await withRunLease(cd.leases, id, async (lease) => {
+        await lease.ready;
         undo.push("delete pause container and snapshot", () => deleteContainerAndSnapshot(cd, id, config.snapshotter, id));
-        const prepared = await cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease });
-        created = await cd.containers.create(
+        const prepared = await cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease: lease.id });
+        const record = await cd.containers.create(
           {
             container: {
               id,
@@ -165,18 +162,13 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
               extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) },
             },
           },
-          { lease },
+          { lease: lease.id },
         );
         undo.push("delete pause task", () => deleteTask(cd, id));
+        // The container holds the snapshot once its task exists.
         await cd.tasks.create({ containerId: id, rootfs: prepared.mounts, stdin: "", stdout: "", stderr: "", terminal: false });
-        task = true;
-      } finally {
-        // Once the container holds the snapshot nobody waits for the lease to go (one left
-        // by a crash expires, and the start-up sweep removes it); after a failure the
-        // caller must find nothing left.
-        const released = cd.leases.delete({ id: lease, sync: false }).catch(() => undefined);
-        if (!task) await released;
-      }
+        return record;
+      });
       const started = await cd.tasks.start({ containerId: id });
       // Containers/Create answered with the record: its created_at is the pod's.
       const createdAt = created.container?.createdAt;
@@ -190,16 +182,12 @@ export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandle
         stopping: false,
       };
       state.sandboxes.add(sandbox);
-      undo.commit();
       // The pause container now carries the metadata: the run record has served.
       if (!storeRecord && meta.netnsPath) void removeRunRecord(paths.rootDir).catch(() => undefined);
       // containerd sends both for the sandbox itself (container_id = sandbox id).
       state.events?.emit(ContainerEventType.CONTAINER_CREATED_EVENT, id, id);
       state.events?.emit(ContainerEventType.CONTAINER_STARTED_EVENT, id, id);
       return { podSandboxId: id };
-    } catch (e) {
-      await undo.run(logger, { podSandboxId: id });
-      throw e;
-    }
+    });
   };
 }

@@ -25,7 +25,9 @@ export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox
   const cd: Containerd = deps.containerd;
   const id = s.meta.id;
   await stopContainers(id);
-  s.stopping = true;
+  state.sandboxes.update(s, (st) => {
+    st.stopping = true;
+  });
   try {
     if (s.state === "ready" || s.state === "unknown") {
       await stopTask(cd, id, SIGTERM, PAUSE_GRACE_MS).catch((e) => {
@@ -34,9 +36,7 @@ export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox
     }
     await deleteTask(cd, id);
     // The exit handler usually got there first and sent the event; else it is sent here.
-    const wasReady = s.state !== "notready";
-    s.state = "notready";
-    if (wasReady) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
+    if (state.sandboxes.setNotReady(s)) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
     if (s.meta.netnsPath) {
       if (await netnsExists(s.meta.netnsPath)) {
         await detachPodNetwork(deps.config, s.meta).catch((e) => {
@@ -48,7 +48,9 @@ export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox
     const paths = sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config));
     await unmountSandboxShm(paths);
   } finally {
-    s.stopping = false;
+    state.sandboxes.update(s, (st) => {
+      st.stopping = false;
+    });
   }
 }
 

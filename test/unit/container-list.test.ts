@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ContainerConfigSchema, ContainerState, ListContainersResponseSchema } from "../../src/gen/runtime/v1/api_pb.js";
-import { Container, newStatus } from "../../src/container/container-store.js";
+import { Container, ContainerStore, newStatus } from "../../src/container/container-store.js";
 import { criContainer, listContainersReply } from "../../src/container/container-list.js";
 
 function container(i: number): Container {
@@ -35,9 +35,16 @@ test("an entry is encoded again when its container's state changes", () => {
   const c = container(1);
   const decode = () => fromBinary(ListContainersResponseSchema, toBinary(ListContainersResponseSchema, listContainersReply([c]))).containers[0]!;
   assert.equal(decode().state, ContainerState.CONTAINER_CREATED);
-  c.status = { ...c.status, pid: 42, startedAt: c.status.createdAt + 1n };
+  const store = new ContainerStore({ write: async () => undefined, failed: () => undefined });
+  store.update(c, (s) => {
+    s.pid = 42;
+    s.startedAt = s.createdAt + 1n;
+  });
   assert.equal(decode().state, ContainerState.CONTAINER_RUNNING);
-  c.status = { ...c.status, finishedAt: c.status.startedAt + 1n, exitCode: 3 };
+  store.update(c, (s) => {
+    s.finishedAt = s.startedAt + 1n;
+    s.exitCode = 3;
+  });
   const entry = decode();
   assert.equal(entry.state, ContainerState.CONTAINER_EXITED);
   assert.equal(entry.labels["ünïcode"], "✓");
