@@ -8,8 +8,8 @@ import type { Capabilities } from "../containerd/capabilities.js";
 import type { Logger } from "../log.js";
 import type { ImageConfig } from "../oci/spec-types.js";
 import type { SandboxStore } from "../pod/sandbox-store.js";
-import type { ContainerEventSink } from "../events/container-events.js";
-import type { HandlerFeatureMap } from "../runtime/runtime-features.js";
+import type { ContainerEventSink } from "./container-event-sink.js";
+import type { HandlerFeatureMap } from "./handler-features.js";
 
 /** An image as the runtime RPCs need it. */
 export interface LocalImage {

@@ -11,7 +11,7 @@ import { ContainerConfigSchema, ContainerResourcesSchema, type ContainerMetadata
 import { jsonAny, parseJsonAny } from "../containerd/any.js";
 import { messageFromGo, messageToGo } from "../containerd/go-json.js";
 import { newStatus, type ContainerMetadata, type ContainerStatus } from "./container-store.js";
-import { KIND_CONTAINER, KIND_LABEL } from "../pod/sandbox-metadata.js";
+import { KIND_CONTAINER, KIND_LABEL } from "../common/labels.js";
 import { parseExact, stringifyExact } from "../containerd/exact-json.js";
 
 /** Extension key on the containerd container (containerd: crilabels.ContainerMetadataExtension). */

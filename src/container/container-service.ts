@@ -2,12 +2,13 @@
 // handlers the task exit monitor routes to, recovery at start, the hooks the pod RPCs use
 // to stop and remove a pod's containers, and shutdown.
 import { messageOf } from "../errors.js";
-import type { TaskExit } from "../events/task-exits.js";
+import type { TaskExit } from "../containerd/task-exits.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
 import { newContainerContext, type ContainerContext } from "./container-context.js";
 import { createContainer } from "./container-create.js";
 import { execSync } from "./container-exec-sync.js";
-import { handleContainerExit, handleContainerOOM, mapLimit, reconcileContainers } from "./container-exits.js";
+import { handleContainerExit, handleContainerOOM, reconcileContainers } from "./container-exits.js";
+import { mapLimit } from "../common/map-limit.js";
 import { listContainers } from "./container-list.js";
 import { recoverContainers } from "./container-recover.js";
 import { removeContainer, removeContainerNow } from "./container-remove.js";

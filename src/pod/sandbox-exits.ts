@@ -3,7 +3,7 @@
 // the event stream was down.
 import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
 import { messageOf } from "../errors.js";
-import type { TaskExit } from "../events/task-exits.js";
+import type { TaskExit } from "../containerd/task-exits.js";
 import type { CriDeps, RuntimeState } from "../common/deps.js";
 import { runningPid } from "./sandbox-recover.js";
 import { deleteTask } from "../containerd/task-ops.js";

@@ -12,7 +12,8 @@ import type { Sandbox } from "./sandbox-store.js";
 import type { CriDeps, RuntimeState } from "../common/deps.js";
 import { detachPodNetwork, netnsDir } from "./sandbox-network.js";
 import { cleanupSandboxFiles, sandboxPaths } from "./sandbox-files.js";
-import { decodeSandboxMetadata, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION, SANDBOX_STORE_METADATA_KEY } from "./sandbox-metadata.js";
+import { decodeSandboxMetadata, SANDBOX_METADATA_EXTENSION, SANDBOX_STORE_METADATA_KEY } from "./sandbox-metadata.js";
+import { KIND_LABEL, KIND_SANDBOX } from "../common/labels.js";
 import { readRunRecord } from "./sandbox-run-record.js";
 import { deleteTask } from "../containerd/task-ops.js";
 

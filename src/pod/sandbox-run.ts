@@ -15,12 +15,11 @@ import { specOptions } from "../oci/spec-options.js";
 import { OCI_SPEC_TYPE_URL } from "../oci/spec-types.js";
 import type { Sandbox, SandboxMetadata } from "./sandbox-store.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import { KIND_LABEL, KIND_SANDBOX } from "../common/labels.js";
 import { attachPodNetwork, detachPodNetwork, netnsDir } from "./sandbox-network.js";
 import { cleanupSandboxFiles, isHostIpc, isHostNetwork, sandboxPaths, setupSandboxFiles, validateSandboxFilesConfig } from "./sandbox-files.js";
 import {
   encodeSandboxMetadata,
-  KIND_LABEL,
-  KIND_SANDBOX,
   makeSandboxName,
   SANDBOX_METADATA_EXTENSION,
   SANDBOX_STORE_METADATA_KEY,

@@ -10,7 +10,7 @@ import { LinuxContainerResourcesSchema, type LinuxContainerResources } from "../
 import { jsonAny } from "../containerd/any.js";
 import { messageToGo } from "../containerd/go-json.js";
 import { wrap } from "../errors.js";
-import { CGROUP_ROOT, detectCgroupMode } from "../stats/pod-cgroup.js";
+import { CGROUP_ROOT, detectCgroupMode } from "../common/cgroup-mode.js";
 import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
 import { applyCgroupWrites, podCgroupWrites, validatePodResources } from "./sandbox-cgroup-resources.js";
 

@@ -12,7 +12,7 @@ import { removeImage } from "../image/image-remove.js";
 import { imageStatus } from "../image/image-status.js";
 import { imageProvider } from "../image/image-provider.js";
 import { SandboxStore } from "../pod/sandbox-store.js";
-import { TaskExitMonitor } from "../events/task-exits.js";
+import { TaskExitMonitor } from "../containerd/task-exits.js";
 import { runPodSandbox } from "../pod/sandbox-run.js";
 import { stopPodSandbox } from "../pod/sandbox-stop.js";
 import { removePodSandbox } from "../pod/sandbox-remove.js";

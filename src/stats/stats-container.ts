@@ -8,7 +8,7 @@ import type { ContainerStatsFilter } from "../gen/runtime/v1/api_pb.js";
 import type { Container } from "../container/container-store.js";
 import { sampleOf } from "./cgroup-sample.js";
 import { criContainerStats, criWritableLayer, type ContainerStatsInit } from "./cri-stats.js";
-import { mapLimit } from "../container/container-exits.js";
+import { mapLimit } from "../common/map-limit.js";
 import { matchesFilter } from "../container/container-list.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { forgetTheGone, taskMetrics, type StatsContext, type TaskMetrics } from "./stats-context.js";

@@ -6,7 +6,7 @@ import { wrap } from "../errors.js";
 import type { ContainerStore, Container } from "../container/container-store.js";
 import { type CgroupMetrics, decodeCgroupMetrics } from "./cgroup-sample.js";
 import { CpuRateTracker } from "./cpu-rate.js";
-import { type CgroupMode, detectCgroupMode } from "./pod-cgroup.js";
+import { type CgroupMode, detectCgroupMode } from "../common/cgroup-mode.js";
 import { WritableLayerUsage } from "./writable-layer.js";
 import type { CriDeps, RuntimeState } from "../common/deps.js";
 

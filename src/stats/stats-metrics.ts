@@ -9,7 +9,7 @@ import type { Container } from "../container/container-store.js";
 import type { Sandbox } from "../pod/sandbox-store.js";
 import { addCgroupMetrics, addNetworkMetrics, addSpecMetrics, metricDescriptors, MetricSet } from "./cadvisor-metrics.js";
 import { readNetDev } from "./net-dev.js";
-import { mapLimit } from "../container/container-exits.js";
+import { mapLimit } from "../common/map-limit.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { taskMetrics, type StatsContext, type TaskMetrics } from "./stats-context.js";
 

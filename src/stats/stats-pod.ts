@@ -13,7 +13,7 @@ import type { Sandbox } from "../pod/sandbox-store.js";
 import { criCpu, criMemory, criNetwork } from "./cri-stats.js";
 import { readNetDev } from "./net-dev.js";
 import { countPodProcesses, readCgroupSample } from "./pod-cgroup.js";
-import { mapLimit } from "../container/container-exits.js";
+import { mapLimit } from "../common/map-limit.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { matchesLabels } from "../pod/sandbox-status.js";
 import { forgetTheGone, taskMetrics, type StatsContext } from "./stats-context.js";
