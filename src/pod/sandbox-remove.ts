@@ -3,7 +3,8 @@
 import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
 import { isNotFound, wrap } from "../errors.js";
 import type { Sandbox } from "./sandbox-store.js";
-import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import type { PodState } from "./pod-state.js";
 import { cleanupSandboxFiles, isHostIpc, sandboxPaths } from "./sandbox-files.js";
 import { stopSandbox, type StopSandboxContainers } from "./sandbox-stop.js";
 import { sandboxStatusOf } from "./sandbox-status.js";
@@ -15,7 +16,7 @@ export type RemoveSandboxContainers = (sandboxId: string) => Promise<void>;
 
 export async function removeSandbox(
   deps: CriDeps,
-  state: RuntimeState,
+  state: PodState,
   s: Sandbox,
   hooks: { stopContainers: StopSandboxContainers; removeContainers: RemoveSandboxContainers },
 ): Promise<void> {
@@ -41,7 +42,7 @@ export async function removeSandbox(
 
 export function removePodSandbox(
   deps: CriDeps,
-  state: RuntimeState,
+  state: PodState,
   hooks: { stopContainers: StopSandboxContainers; removeContainers: RemoveSandboxContainers },
 ): RuntimeHandlers["removePodSandbox"] {
   return async (req) => {

@@ -53,7 +53,7 @@ export function containersForStats(ctx: StatsContext, f: ContainerStatsFilter | 
   if (!f) return all;
   const resolved = {
     id: f.id === "" ? "" : (ctx.containers.find(f.id)?.id ?? f.id),
-    podSandboxId: f.podSandboxId === "" ? "" : (ctx.state.sandboxes.find(f.podSandboxId)?.meta.id ?? f.podSandboxId),
+    podSandboxId: f.podSandboxId === "" ? "" : (ctx.sandboxes.find(f.podSandboxId)?.meta.id ?? f.podSandboxId),
     state: undefined,
     labelSelector: f.labelSelector,
   };

@@ -59,7 +59,7 @@ export function listMetricDescriptors(): RuntimeHandlers["listMetricDescriptors"
 
 export function listPodSandboxMetrics(ctx: StatsContext): RuntimeHandlers["listPodSandboxMetrics"] {
   return async () => {
-    const sandboxes = ctx.state.sandboxes.list().filter((s) => s.state === "ready");
+    const sandboxes = ctx.sandboxes.list().filter((s) => s.state === "ready");
     const byPod = new Map<string, Container[]>(sandboxes.map((s) => [s.meta.id, []]));
     for (const c of ctx.containers.list()) byPod.get(c.meta.sandboxId)?.push(c);
     const metrics = await taskMetrics(ctx, [...byPod.values()].flat());

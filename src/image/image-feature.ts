@@ -1,0 +1,35 @@
+// The image feature as the composition root builds it: the image store loaded from
+// containerd, the puller and the snapshotter usage (images.ts), the image RPCs, and the
+// ImageProvider the pod and container RPCs resolve and ensure images through.
+import type { CriDeps, ImageProvider } from "../common/deps.js";
+import type { Feature } from "../common/feature.js";
+import { startImages, type Images } from "./images.js";
+import { imageFsInfo } from "./image-fs-info.js";
+import { listImages } from "./image-list.js";
+import { pullImage } from "./image-pull.js";
+import { removeImage } from "./image-remove.js";
+import { imageStatus } from "./image-status.js";
+import { imageProvider } from "./image-provider.js";
+
+export interface ImageApi {
+  provider: ImageProvider;
+  /** Read by stats (the image filesystem's mountpoint) and metrics (the puller's counters). */
+  images: Images;
+}
+
+export async function imageFeature(deps: CriDeps): Promise<Feature<ImageApi>> {
+  const images = await startImages(deps);
+  return {
+    runtime: {},
+    image: {
+      listImages: listImages(images),
+      imageStatus: imageStatus(images),
+      pullImage: pullImage(deps.config, images),
+      removeImage: removeImage(deps.containerd, images),
+      imageFsInfo: imageFsInfo(images),
+    },
+    start: async () => undefined,
+    stop: async () => images.fsUsage.stop(),
+    api: { provider: imageProvider(images), images },
+  };
+}
