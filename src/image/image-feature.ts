@@ -2,7 +2,7 @@
 // containerd, the puller and the snapshotter usage (images.ts), the image RPCs, and the
 // ImageProvider the pod and container RPCs resolve and ensure images through.
 import type { CriDeps, ImageProvider } from "../common/deps.js";
-import type { Feature } from "../common/feature.js";
+import { nothing, type Feature } from "../common/feature.js";
 import { startImages, type Images } from "./images.js";
 import { imageFsInfo } from "./image-fs-info.js";
 import { listImages } from "./image-list.js";
@@ -28,7 +28,7 @@ export async function imageFeature(deps: CriDeps): Promise<Feature<ImageApi>> {
       removeImage: removeImage(deps.containerd, images),
       imageFsInfo: imageFsInfo(images),
     },
-    start: async () => undefined,
+    start: nothing,
     stop: async () => images.fsUsage.stop(),
     api: { provider: imageProvider(images), images },
   };

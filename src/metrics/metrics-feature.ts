@@ -2,7 +2,7 @@
 // metrics_address is set (start-metrics.ts), reading the stores and the puller on a scrape.
 // It serves no CRI RPC; the instrumented wrapper feeds its observeRpc.
 import type { CriDeps } from "../common/deps.js";
-import type { Feature } from "../common/feature.js";
+import { nothing, type Feature } from "../common/feature.js";
 import type { ContainerStore } from "../container/container-store.js";
 import type { ImagePuller } from "../image/image-puller.js";
 import type { SandboxStore } from "../pod/sandbox-store.js";
@@ -21,7 +21,7 @@ export async function metricsFeature(deps: CriDeps, uses: MetricsUses): Promise<
   return {
     runtime: {},
     image: {},
-    start: async () => undefined,
+    start: nothing,
     stop: async () => metrics?.stop(),
     api: metrics,
   };

@@ -2,7 +2,7 @@
 // and the exit handling the monitor routes to it first. A pod's containers are stopped and
 // removed through the container feature's API, handed in at build time.
 import type { CriDeps } from "../common/deps.js";
-import type { Feature } from "../common/feature.js";
+import { nothing, type Feature } from "../common/feature.js";
 import type { TaskExit } from "../containerd/task-exits.js";
 import type { ContainerApi } from "../container/container-feature.js";
 import type { PodState } from "./pod-state.js";
@@ -42,7 +42,7 @@ export function podFeature(deps: CriDeps, uses: PodUses): Feature<PodApi> {
     image: {},
     /** Rebuilds the sandbox store from containerd; the first recovery at start. */
     start: () => recoverSandboxes(deps, state),
-    stop: async () => undefined,
+    stop: nothing,
     api: {
       sandboxes: state.sandboxes,
       handleExit: (e) => handleSandboxExit(deps, state, e),

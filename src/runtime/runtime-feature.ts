@@ -1,7 +1,7 @@
 // The runtime feature as the composition root builds it: Version, Status, RuntimeConfig,
 // UpdateRuntimeConfig and CheckpointContainer (which reads the container store).
 import type { CriDeps, ImageProvider } from "../common/deps.js";
-import type { Feature } from "../common/feature.js";
+import { nothing, type Feature } from "../common/feature.js";
 import type { ContainerStore } from "../container/container-store.js";
 import { runtimeConfig } from "./runtime-config.js";
 import { status } from "./runtime-status.js";
@@ -24,8 +24,8 @@ export function runtimeFeature(deps: CriDeps, uses: RuntimeUses): Feature {
       checkpointContainer: checkpointContainer({ deps, ...uses }),
     },
     image: {},
-    start: async () => undefined,
-    stop: async () => undefined,
+    start: nothing,
+    stop: nothing,
     api: undefined,
   };
 }

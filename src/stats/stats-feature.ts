@@ -1,7 +1,7 @@
 // The stats feature as the composition root builds it: the container and pod stats RPCs
 // and the cAdvisor-style metrics RPCs, over one shared StatsContext.
 import type { CriDeps } from "../common/deps.js";
-import type { Feature } from "../common/feature.js";
+import { nothing, type Feature } from "../common/feature.js";
 import type { ContainerStore } from "../container/container-store.js";
 import type { SandboxStore } from "../pod/sandbox-store.js";
 import { newStatsContext } from "./stats-context.js";
@@ -28,8 +28,8 @@ export async function statsFeature(deps: CriDeps, uses: StatsUses): Promise<Feat
       listPodSandboxMetrics: listPodSandboxMetrics(ctx),
     },
     image: {},
-    start: async () => undefined,
-    stop: async () => undefined,
+    start: nothing,
+    stop: nothing,
     api: undefined,
   };
 }

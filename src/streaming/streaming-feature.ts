@@ -3,7 +3,7 @@
 // PortForward RPCs that hand the URLs out.
 import { join } from "node:path";
 import type { CriDeps } from "../common/deps.js";
-import type { Feature } from "../common/feature.js";
+import { nothing, type Feature } from "../common/feature.js";
 import type { SandboxStore } from "../pod/sandbox-store.js";
 import type { StreamingContext } from "./streaming-context.js";
 import { exec } from "./streaming-exec.js";
@@ -42,7 +42,7 @@ export async function streamingFeature(deps: CriDeps, uses: StreamingUses): Prom
       portForward: portForward(uses.sandboxes, server),
     },
     image: {},
-    start: async () => undefined,
+    start: nothing,
     async stop() {
       await server.stop();
       await fifos.stop();
