@@ -3,7 +3,8 @@
 // ImageProvider the pod and container RPCs resolve and ensure images through.
 import type { CriDeps, ImageProvider } from "../common/deps.js";
 import { nothing, type Feature } from "../common/feature.js";
-import { startImages, type Images } from "./images.js";
+import { startImages } from "./images.js";
+import type { ImagePuller } from "./image-puller.js";
 import { imageFsInfo } from "./image-fs-info.js";
 import { listImages } from "./image-list.js";
 import { pullImage } from "./image-pull.js";
@@ -11,10 +12,15 @@ import { removeImage } from "./image-remove.js";
 import { imageStatus } from "./image-status.js";
 import { imageProvider } from "./image-provider.js";
 
+/** The puller's counters the metrics endpoint reads on a scrape. */
+export type PullCounters = Pick<ImagePuller, "transfersRunning" | "bytesPulled">;
+
 export interface ImageApi {
+  /** How the pod and container RPCs resolve (and ensure) images. */
   provider: ImageProvider;
-  /** Read by stats (the image filesystem's mountpoint) and metrics (the puller's counters). */
-  images: Images;
+  /** Where the snapshotter keeps the writable layers (stats' FilesystemUsage.fs_id). */
+  fsMountpoint: string;
+  pulls: PullCounters;
 }
 
 export async function imageFeature(deps: CriDeps): Promise<Feature<ImageApi>> {
@@ -30,6 +36,6 @@ export async function imageFeature(deps: CriDeps): Promise<Feature<ImageApi>> {
     },
     start: nothing,
     stop: async () => images.fsUsage.stop(),
-    api: { provider: imageProvider(images), images },
+    api: { provider: imageProvider(images), fsMountpoint: images.fsUsage.mountpoint, pulls: images.puller },
   };
 }

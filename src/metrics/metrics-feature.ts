@@ -4,7 +4,7 @@
 import type { CriDeps } from "../common/deps.js";
 import { nothing, type Feature } from "../common/feature.js";
 import type { ContainerStore } from "../container/container-store.js";
-import type { ImagePuller } from "../image/image-puller.js";
+import type { PullCounters } from "../image/image-feature.js";
 import type { SandboxStore } from "../pod/sandbox-store.js";
 import { metricSources } from "./metric-sources.js";
 import { startMetrics, type RunningMetrics } from "./start-metrics.js";
@@ -12,7 +12,7 @@ import { startMetrics, type RunningMetrics } from "./start-metrics.js";
 export interface MetricsUses {
   sandboxes: SandboxStore;
   containers: ContainerStore;
-  puller: ImagePuller;
+  puller: PullCounters;
 }
 
 /** api: the running endpoint, undefined when metrics are off. */

@@ -64,7 +64,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   shimSweeps.unref();
   const events = eventsFeature(deps, { hub, sandboxes, containers, images });
   await events.start();
-  const stats = await statsFeature(deps, { sandboxes, containers, imageFsMountpoint: image.api.images.fsUsage.mountpoint });
+  const stats = await statsFeature(deps, { sandboxes, containers, imageFsMountpoint: image.api.fsMountpoint });
   const runtime = runtimeFeature(deps, { containers, images });
   // Exits go to the pod first (a pause container), else to the container feature.
   const exits = new TaskExitMonitor(
@@ -99,7 +99,7 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   };
   // --- metrics endpoint (issue 6): off unless metrics_address is set ---
   try {
-    metrics = await metricsFeature(deps, { sandboxes, containers, puller: image.api.images.puller });
+    metrics = await metricsFeature(deps, { sandboxes, containers, puller: image.api.pulls });
     // --- streaming server (issue 5) ---
     streaming = await streamingFeature(deps, { containers, sandboxes });
   } catch (e) {
