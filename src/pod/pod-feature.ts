@@ -4,8 +4,7 @@
 import type { CriDeps } from "../common/deps.js";
 import { nothing, type Feature } from "../common/feature.js";
 import type { TaskExit } from "../containerd/task-exits.js";
-import type { ContainerApi } from "../container/container-feature.js";
-import type { PodState } from "./pod-state.js";
+import type { PodContainers, PodState } from "./pod-state.js";
 import type { SandboxStore } from "./sandbox-store.js";
 import { runPodSandbox } from "./sandbox-run.js";
 import { stopPodSandbox } from "./sandbox-stop.js";
@@ -16,8 +15,7 @@ import { handleSandboxExit, reconcileSandboxes } from "./sandbox-exits.js";
 import { updatePodSandboxResources } from "./sandbox-update-resources.js";
 
 export interface PodUses extends PodState {
-  /** What the pod RPCs need of the container feature: taking a pod's containers with it. */
-  containers: Pick<ContainerApi, "stopContainers" | "removeContainers">;
+  containers: PodContainers;
 }
 
 export interface PodApi {

@@ -2,7 +2,11 @@
 // they use (the image feature for the sandbox image, the event sink).
 import type { ContainerEventSink } from "../common/container-event-sink.js";
 import type { ImageProvider } from "../common/deps.js";
+import type { ContainerApi } from "../container/container-feature.js";
 import type { SandboxStore } from "./sandbox-store.js";
+
+/** What the pod RPCs need of the container feature's API: taking a pod's containers with it. */
+export type PodContainers = Pick<ContainerApi, "stopContainers" | "removeContainers">;
 
 export interface PodState {
   sandboxes: SandboxStore;
