@@ -7,9 +7,7 @@ import type { Containerd } from "../containerd/client.js";
 import type { Capabilities } from "../containerd/capabilities.js";
 import type { Logger } from "../log.js";
 import type { ImageConfig } from "../oci/spec-types.js";
-import type { SandboxStore } from "../pod/sandbox-store.js";
-import type { ContainerEventSink } from "../events/container-events.js";
-import type { HandlerFeatureMap } from "../runtime/runtime-features.js";
+import type { HandlerFeatureMap } from "./handler-features.js";
 
 /** An image as the runtime RPCs need it. */
 export interface LocalImage {
@@ -41,14 +39,6 @@ export interface CriDeps {
   ownOOMScoreAdj: number;
   /** What each configured runtime handler supports, introspected once at start. */
   handlerFeatures: HandlerFeatureMap;
-}
-
-/** State and services the runtime RPCs share. */
-export interface RuntimeState {
-  sandboxes: SandboxStore;
-  images: ImageProvider;
-  /** GetContainerEvents' feed: called right after each pod/container state change is in the store. */
-  events?: ContainerEventSink;
 }
 
 export type RuntimeHandlers = ServiceHandlers<typeof RuntimeService.method>;

@@ -1,11 +1,13 @@
-// What the container RPCs share: crib's deps, the pod and image state, the container store
-// (which writes the status checkpoint every state change goes through) and the
-// CreateContainer calls in flight.
+// What the container RPCs share: crib's deps, the lower features they use (pod lookups,
+// images, the event sink), the container store and the CreateContainer calls in flight;
+// plus the status checkpoint every state change goes through.
 import type { ContainerConfig } from "../gen/runtime/v1/api_pb.js";
 import { join } from "node:path";
 import { FifoPool } from "../io/fifo-pool.js";
 import { ContainerStore } from "./container-store.js";
-import type { CriDeps, RuntimeState } from "../common/deps.js";
+import type { CriDeps, ImageProvider } from "../common/deps.js";
+import type { ContainerEventSink } from "../common/container-event-sink.js";
+import type { PodLookup } from "./pod-lookup.js";
 import { containerDirs, statusCheckpointer } from "./container-metadata.js";
 import { ImageUserFilesCache } from "./image-user-files.js";
 
@@ -17,9 +19,18 @@ export interface InFlightCreate {
   result: Promise<string>;
 }
 
+/** The lower features the container RPCs use, passed in by the composition root. */
+export interface ContainerUses {
+  /** The pods (pod is above container: this is its read-only view, src/container/pod-lookup.ts). */
+  sandboxes: PodLookup;
+  images: ImageProvider;
+  /** GetContainerEvents' feed: called right after each container state change is in the store. */
+  events?: ContainerEventSink;
+}
+
 export interface ContainerContext {
   deps: CriDeps;
-  state: RuntimeState;
+  state: ContainerUses;
   containers: ContainerStore;
   /** By container name. */
   creating: Map<string, InFlightCreate>;
@@ -29,7 +40,7 @@ export interface ContainerContext {
   userFiles: ImageUserFilesCache;
 }
 
-export function newContainerContext(deps: CriDeps, state: RuntimeState): ContainerContext {
+export function newContainerContext(deps: CriDeps, state: ContainerUses): ContainerContext {
   return { deps, state, containers: new ContainerStore(statusCheckpointer(deps.config.rootDir, deps.config.stateDir, deps.logger)), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")), userFiles: new ImageUserFilesCache() };
 }
 

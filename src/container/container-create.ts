@@ -20,7 +20,7 @@ import { createFifos } from "../io/fifo.js";
 import { buildContainerSpec } from "../oci/container-spec.js";
 import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
 import { Container, newStatus, type ContainerMetadata } from "./container-store.js";
-import type { Sandbox } from "../pod/sandbox-store.js";
+import type { ContainerPod } from "./pod-lookup.js";
 import type { LocalImage, RuntimeHandlers } from "../common/deps.js";
 import { dirsOf, nowNs, type ContainerContext } from "./container-context.js";
 import { containerLabels, CONTAINER_METADATA_EXTENSION, encodeContainerMetadata, makeContainerName } from "./container-metadata.js";
@@ -81,7 +81,7 @@ interface CreateArgs {
   id: string;
   name: string;
   config: ContainerConfig;
-  sandbox: Sandbox;
+  sandbox: ContainerPod;
   sandboxConfig: PodSandboxConfig;
   image: LocalImage;
   logPath: string;

@@ -6,11 +6,12 @@
 import { ContainerEventType, ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { Status as TaskStatus } from "../gen/github.com/containerd/containerd/api/types/task/task_pb.js";
 import { isNotFound, messageOf } from "../errors.js";
-import type { TaskExit } from "../events/task-exits.js";
+import type { TaskExit } from "../containerd/task-exits.js";
 import type { Container, ExitInfo } from "./container-store.js";
 import { nowNs, timestampNs } from "../clock.js";
 import type { ContainerContext } from "./container-context.js";
 import { deleteTask } from "../containerd/task-ops.js";
+import { mapLimit } from "../common/map-limit.js";
 
 /** Exit code and reason of a container whose task vanished while crib was not watching. */
 export const UNKNOWN_EXIT_CODE = 255;
@@ -103,13 +104,4 @@ export async function reconcileContainers(ctx: ContainerContext): Promise<void> 
   await mapLimit(running, 16, (c) =>
     reconcileContainer(ctx, c).catch((e) => ctx.deps.logger.warn("container reconcile failed", { containerId: c.id, error: messageOf(e) })),
   );
-}
-
-/** Runs fn over items with at most `limit` at a time. */
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -9,7 +9,7 @@ import { LogPump } from "../io/log-pump.js";
 import type { AttachedIO, Container } from "./container-store.js";
 import type { ContainerContext } from "./container-context.js";
 // --- attach (issue 5) ---
-import { OutputFanout } from "../streaming/output-fanout.js";
+import { OutputFanout } from "../io/output-fanout.js";
 
 export interface ContainerIO extends AttachedIO {
   readonly fifos: FifoSet;

@@ -13,7 +13,7 @@ import { messageFromGo, messageToGo } from "../containerd/go-json.js";
 import { newStatus, type ContainerMetadata, type ContainerStatus, type StatusPersister } from "./container-store.js";
 import type { Logger } from "../log.js";
 import { messageOf } from "../errors.js";
-import { KIND_CONTAINER, KIND_LABEL } from "../pod/sandbox-metadata.js";
+import { KIND_CONTAINER, KIND_LABEL } from "../common/labels.js";
 import { parseExact, stringifyExact } from "../containerd/exact-json.js";
 
 /** Extension key on the containerd container (containerd: crilabels.ContainerMetadataExtension). */

@@ -15,14 +15,13 @@ import { deviceNodeFromStat, type DeviceNode } from "../oci/devices.js";
 import { imageVolumeMounts, type BindMountRequest, type HostPathFacts, type SandboxFiles } from "../oci/mounts.js";
 import { specOptions } from "../oci/spec-options.js";
 import type { OciDevice } from "../oci/spec-types.js";
-import type { Sandbox } from "../pod/sandbox-store.js";
+import type { ContainerPod } from "./pod-lookup.js";
 import type { LocalImage } from "../common/deps.js";
 import type { ContainerContext } from "./container-context.js";
 import { specHostFacts } from "../oci/spec-host-facts.js";
 import type { ImageUserFiles } from "./image-user-files.js";
 import { readSeccompProfiles } from "../oci/seccomp-profile-files.js";
 import { resolveRuntimeHandler } from "../containerd/runtime-options.js";
-import { isHostIpc, sandboxPaths } from "../pod/sandbox-files.js";
 
 const exists = (p: string) =>
   access(p).then(
@@ -108,7 +107,7 @@ async function hostPathFacts(config: ContainerConfig): Promise<Record<string, Ho
 }
 
 async function sandboxFiles(ctx: ContainerContext, sandboxId: string, sandboxConfig: PodSandboxConfig): Promise<SandboxFiles> {
-  const p = sandboxPaths(ctx.deps.config.rootDir, ctx.deps.config.stateDir, sandboxId, isHostIpc(sandboxConfig));
+  const p = ctx.state.sandboxes.sharedFiles(sandboxId, sandboxConfig);
   const files: SandboxFiles = {};
   // Asked together: each is a threadpool round trip.
   const [hostname, hosts, resolvConf, shm] = await Promise.all([exists(p.hostname), exists(p.hosts), exists(p.resolvConf), p.shm !== "/dev/shm" && exists(p.shm)]);
@@ -145,7 +144,7 @@ function targetPid(ctx: ContainerContext, sandboxId: string, targetId: string): 
 export interface SpecInputArgs {
   id: string;
   config: ContainerConfig;
-  sandbox: Sandbox;
+  sandbox: ContainerPod;
   sandboxConfig: PodSandboxConfig;
   image: LocalImage;
   /** The image's passwd and group (read from the container's snapshot or remembered). */
@@ -155,7 +154,7 @@ export interface SpecInputArgs {
 }
 
 /** The pod's runtime handler's features that change the spec (containerd passes the handler to WithMounts). */
-function handlerSpecFacts(ctx: ContainerContext, sandbox: Sandbox): { recursiveReadOnlyMounts: boolean } {
+function handlerSpecFacts(ctx: ContainerContext, sandbox: ContainerPod): { recursiveReadOnlyMounts: boolean } {
   const { name } = resolveRuntimeHandler(ctx.deps.config, sandbox.meta.runtimeHandler);
   return { recursiveReadOnlyMounts: ctx.deps.handlerFeatures[name]?.recursiveReadOnlyMounts ?? false };
 }

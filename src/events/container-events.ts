@@ -18,22 +18,9 @@ import {
 } from "../gen/runtime/v1/api_pb.js";
 import { Code, CriError, messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { ContainerEventSink } from "../common/container-event-sink.js";
 
 export { ContainerEventType };
-
-/** What the pod and container code calls; a no-op when nothing subscribes. */
-export interface ContainerEventSink {
-  /**
-   * containerId is the sandbox id for the pod's own events. sandboxStatus stands in for a
-   * sandbox the store no longer holds (the pod's DELETED event).
-   */
-  emit(
-    type: ContainerEventType,
-    containerId: string,
-    sandboxId: string,
-    sandboxStatus?: MessageInitShape<typeof PodSandboxStatusSchema>,
-  ): void;
-}
 
 /** Where the statuses an event carries come from (the stores). */
 export interface EventStatusSource {

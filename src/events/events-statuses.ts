@@ -3,18 +3,19 @@
 // its containers.
 import type { EventStatusSource } from "./container-events.js";
 import type { ContainerStore } from "../container/container-store.js";
-import type { RuntimeState } from "../common/deps.js";
+import type { ImageProvider } from "../common/deps.js";
+import type { SandboxStore } from "../pod/sandbox-store.js";
 import { criContainerStatus } from "../container/container-status.js";
 import { sandboxStatusOf } from "../pod/sandbox-status.js";
 
-export function eventStatusSource(state: RuntimeState, containers: ContainerStore): EventStatusSource {
+export function eventStatusSource(sandboxes: SandboxStore, containers: ContainerStore, images: ImageProvider): EventStatusSource {
   return {
     sandboxStatus(sandboxId) {
-      const s = state.sandboxes.find(sandboxId);
+      const s = sandboxes.find(sandboxId);
       return s && s.meta.id === sandboxId ? sandboxStatusOf(s) : undefined;
     },
     containerStatuses(sandboxId) {
-      return containers.listBySandbox(sandboxId).map((c) => criContainerStatus(c, state.images.resolve(c.meta.imageRef)));
+      return containers.listBySandbox(sandboxId).map((c) => criContainerStatus(c, images.resolve(c.meta.imageRef)));
     },
   };
 }

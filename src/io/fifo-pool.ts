@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { describeExit, runCommand } from "../network/run-command.js";
+import { describeExit, runCommand } from "./run-command.js";
 
 /** One `mkfifo` for the given paths (mode 0700). */
 export async function mkfifo(paths: readonly string[]): Promise<void> {

@@ -10,7 +10,8 @@ import { parseJsonAny } from "../containerd/any.js";
 import { OCI_SPEC_TYPE_URL, type OciSpec } from "../oci/spec-types.js";
 import { isNotFound } from "../errors.js";
 import { decodeContainerMetadata, CONTAINER_METADATA_EXTENSION } from "../container/container-metadata.js";
-import { decodeSandboxMetadata, KIND_CONTAINER, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION } from "../pod/sandbox-metadata.js";
+import { decodeSandboxMetadata, SANDBOX_METADATA_EXTENSION } from "../pod/sandbox-metadata.js";
+import { KIND_CONTAINER, KIND_LABEL, KIND_SANDBOX } from "../common/labels.js";
 import { isHostIpc } from "../pod/sandbox-files.js";
 
 /** containerd's CRI plugin keeps its files in <root>/<id> and <state>/<id>. */

@@ -5,7 +5,7 @@ import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildPluginEnv, type PluginEnvInput } from "./cni-plugin-input.js";
-import { describeExit, runCommand, SpawnError, type RunCommandResult } from "./run-command.js";
+import { describeExit, runCommand, SpawnError, type RunCommandResult } from "../io/run-command.js";
 
 /** Well-known CNI error codes (SPEC.md "Error"); 100+ are plugin-specific. */
 export const CniErrorCode = {

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readFile, realpath, rm, statfs, lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { describeExit, runCommand } from "./run-command.js";
+import { describeExit, runCommand } from "../io/run-command.js";
 
 /** Where `ip netns` and containerd (without netns_mounts_under_state_dir) pin namespaces. */
 export const DEFAULT_NETNS_DIR = "/var/run/netns";

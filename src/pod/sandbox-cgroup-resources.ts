@@ -9,7 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LinuxContainerResources } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, internal, invalidArgument } from "../errors.js";
-import type { CgroupMode } from "../stats/pod-cgroup.js";
+import type { CgroupMode } from "../common/cgroup-mode.js";
 
 export interface CgroupWrite {
   /** v1 controller directory ("cpu", "memory"); empty on v2. */

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { DNSConfig, PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { NamespaceMode } from "../gen/runtime/v1/api_pb.js";
 import { invalidArgument } from "../errors.js";
-import { runCommand, describeExit } from "../network/run-command.js";
+import { runCommand, describeExit } from "../io/run-command.js";
 
 export interface SandboxPaths {
   rootDir: string;

@@ -14,11 +14,6 @@ export const SANDBOX_METADATA_EXTENSION = "io.cri-containerd.sandbox.metadata";
 export const SANDBOX_STORE_METADATA_KEY = "metadata";
 export const SANDBOX_METADATA_TYPE_URL = "github.com/containerd/cri/pkg/store/sandbox/Metadata";
 
-/** Container labels containerd's CRI sets. */
-export const KIND_LABEL = "io.cri-containerd.kind";
-export const KIND_SANDBOX = "sandbox";
-export const KIND_CONTAINER = "container";
-
 interface GoSandboxMetadata {
   ID: string;
   Name: string;

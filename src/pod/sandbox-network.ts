@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Config } from "../config.js";
 import { cachedCniConfig } from "../network/cni-config-cache.js";
 import { setupPodNetwork, teardownPodNetwork, type PodNetworkOptions } from "../network/cni.js";
-import { podCapabilityArgs, podCniArgs } from "../network/cni-pod-args.js";
+import { podCapabilityArgs, podCniArgs } from "./sandbox-cni-args.js";
 import { toContainerdCniResult } from "../network/cni-result.js";
 import { failedPrecondition } from "../errors.js";
 import type { SandboxMetadata } from "./sandbox-store.js";

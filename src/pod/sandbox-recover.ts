@@ -9,10 +9,12 @@ import { isNotFound, messageOf } from "../errors.js";
 import { timestampNs } from "../clock.js";
 import { removeNetns } from "../network/netns.js";
 import type { Sandbox } from "./sandbox-store.js";
-import type { CriDeps, RuntimeState } from "../common/deps.js";
+import type { CriDeps } from "../common/deps.js";
+import type { PodState } from "./pod-state.js";
 import { detachPodNetwork, netnsDir } from "./sandbox-network.js";
 import { cleanupSandboxFiles, sandboxPaths } from "./sandbox-files.js";
-import { decodeSandboxMetadata, KIND_LABEL, KIND_SANDBOX, SANDBOX_METADATA_EXTENSION, SANDBOX_STORE_METADATA_KEY } from "./sandbox-metadata.js";
+import { decodeSandboxMetadata, SANDBOX_METADATA_EXTENSION, SANDBOX_STORE_METADATA_KEY } from "./sandbox-metadata.js";
+import { KIND_LABEL, KIND_SANDBOX } from "../common/labels.js";
 import { readRunRecord } from "./sandbox-run-record.js";
 import { deleteTask } from "../containerd/task-ops.js";
 import { RUN_LEASE_PREFIX } from "../containerd/run-lease.js";
@@ -30,7 +32,7 @@ export async function runningPid(deps: CriDeps, id: string): Promise<number> {
   }
 }
 
-export async function recoverSandboxes(deps: CriDeps, state: RuntimeState): Promise<void> {
+export async function recoverSandboxes(deps: CriDeps, state: PodState): Promise<void> {
   const { containerd: cd, logger } = deps;
   const res = await cd.containers.list({ filters: [`labels."${KIND_LABEL}"==${KIND_SANDBOX}`] });
   for (const c of res.containers) {
@@ -56,7 +58,7 @@ export async function recoverSandboxes(deps: CriDeps, state: RuntimeState): Prom
   logger.info("recovered sandboxes", { count: state.sandboxes.list().length });
 }
 
-async function sweepLeftovers(deps: CriDeps, state: RuntimeState): Promise<void> {
+async function sweepLeftovers(deps: CriDeps, state: PodState): Promise<void> {
   const { containerd: cd, config, logger } = deps;
   const known = new Set(state.sandboxes.list().map((s) => s.meta.id));
   const netnsInUse = new Set(state.sandboxes.list().map((s) => s.meta.netnsPath));

@@ -3,26 +3,25 @@
 import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
 import { isNotFound, wrap } from "../errors.js";
 import type { Sandbox } from "./sandbox-store.js";
-import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import type { PodContainers, PodState } from "./pod-state.js";
 import { cleanupSandboxFiles, isHostIpc, sandboxPaths } from "./sandbox-files.js";
-import { stopSandbox, type StopSandboxContainers } from "./sandbox-stop.js";
+import { stopSandbox } from "./sandbox-stop.js";
 import { sandboxStatusOf } from "./sandbox-status.js";
 import { deleteContainerAndSnapshot } from "../containerd/task-ops.js";
 import { removeCgroupLeftovers } from "../common/cgroup-leftovers.js";
 import { cgroupsPath } from "../oci/resources.js";
 
-export type RemoveSandboxContainers = (sandboxId: string) => Promise<void>;
-
 export async function removeSandbox(
   deps: CriDeps,
-  state: RuntimeState,
+  state: PodState,
   s: Sandbox,
-  hooks: { stopContainers: StopSandboxContainers; removeContainers: RemoveSandboxContainers },
+  containers: PodContainers,
 ): Promise<void> {
   const id = s.meta.id;
   // Stop first: the pod may still be ready when the kubelet gave up on stopping it.
-  await stopSandbox(deps, state, s, hooks.stopContainers);
-  await hooks.removeContainers(id);
+  await stopSandbox(deps, state, s, containers.stopContainers);
+  await containers.removeContainers(id);
   // The pause's cgroup, when a crash cut its Tasks.Create short (see cgroup-leftovers.ts).
   const parent = s.meta.config.linux?.cgroupParent;
   await removeCgroupLeftovers(parent ? cgroupsPath(parent, id) : `/${deps.config.namespace}/${id}`, deps.logger, { podSandboxId: id });
@@ -41,13 +40,13 @@ export async function removeSandbox(
 
 export function removePodSandbox(
   deps: CriDeps,
-  state: RuntimeState,
-  hooks: { stopContainers: StopSandboxContainers; removeContainers: RemoveSandboxContainers },
+  state: PodState,
+  containers: PodContainers,
 ): RuntimeHandlers["removePodSandbox"] {
   return async (req) => {
     const s = state.sandboxes.find(req.podSandboxId);
     if (!s) return {};
-    await removeSandbox(deps, state, s, hooks);
+    await removeSandbox(deps, state, s, containers);
     return {};
   };
 }

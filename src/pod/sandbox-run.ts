@@ -14,13 +14,13 @@ import { readSeccompProfiles } from "../oci/seccomp-profile-files.js";
 import { specOptions } from "../oci/spec-options.js";
 import { OCI_SPEC_TYPE_URL } from "../oci/spec-types.js";
 import type { Sandbox, SandboxMetadata } from "./sandbox-store.js";
-import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import type { PodState } from "./pod-state.js";
+import { KIND_LABEL, KIND_SANDBOX } from "../common/labels.js";
 import { attachPodNetwork, detachPodNetwork, netnsDir } from "./sandbox-network.js";
 import { cleanupSandboxFiles, isHostIpc, isHostNetwork, sandboxPaths, setupSandboxFiles, validateSandboxFilesConfig } from "./sandbox-files.js";
 import {
   encodeSandboxMetadata,
-  KIND_LABEL,
-  KIND_SANDBOX,
   makeSandboxName,
   SANDBOX_METADATA_EXTENSION,
   SANDBOX_STORE_METADATA_KEY,
@@ -52,7 +52,7 @@ export function sandboxLabels(config: PodSandboxConfig, imageLabels: Record<stri
   return { ...(imageLabels ?? {}), ...config.labels, [KIND_LABEL]: KIND_SANDBOX };
 }
 
-export function runPodSandbox(deps: CriDeps, state: RuntimeState): RuntimeHandlers["runPodSandbox"] {
+export function runPodSandbox(deps: CriDeps, state: PodState): RuntimeHandlers["runPodSandbox"] {
   const { containerd: cd, config, logger } = deps;
   return async (req) => {
     validateSandboxConfig(req.config);

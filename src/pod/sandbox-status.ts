@@ -9,7 +9,8 @@ import {
   type PodSandboxStatus,
 } from "../gen/runtime/v1/api_pb.js";
 import type { Sandbox } from "./sandbox-store.js";
-import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import type { PodState } from "./pod-state.js";
 import { parseExact, stringifyExact } from "../containerd/exact-json.js";
 
 function criState(s: Sandbox): PodSandboxState {
@@ -73,7 +74,7 @@ async function verboseInfo(deps: CriDeps, s: Sandbox): Promise<Record<string, st
   return { info: stringifyExact(info) };
 }
 
-export function podSandboxStatus(deps: CriDeps, state: RuntimeState): RuntimeHandlers["podSandboxStatus"] {
+export function podSandboxStatus(deps: CriDeps, state: PodState): RuntimeHandlers["podSandboxStatus"] {
   return async (req) => {
     const s = state.sandboxes.get(req.podSandboxId);
     return {
@@ -103,7 +104,7 @@ export function filterSandboxes(all: Sandbox[], filter: PodSandboxFilter | undef
   return list.filter((s) => matchesLabels(s.meta.config.labels, filter.labelSelector));
 }
 
-export function listPodSandbox(_deps: CriDeps, state: RuntimeState): RuntimeHandlers["listPodSandbox"] {
+export function listPodSandbox(_deps: CriDeps, state: PodState): RuntimeHandlers["listPodSandbox"] {
   return async (req) => {
     const items = filterSandboxes(state.sandboxes.list(), req.filter, (id) => state.sandboxes.find(id));
     return {

@@ -9,7 +9,8 @@ import { ContainerEventType } from "../gen/runtime/v1/api_pb.js";
 import { wrap } from "../errors.js";
 import { netnsExists, removeNetns } from "../network/netns.js";
 import type { Sandbox } from "./sandbox-store.js";
-import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import type { PodState } from "./pod-state.js";
 import { detachPodNetwork } from "./sandbox-network.js";
 import { isHostIpc, sandboxPaths, unmountSandboxShm } from "./sandbox-files.js";
 import { deleteTask, stopTask } from "../containerd/task-ops.js";
@@ -21,7 +22,7 @@ const PAUSE_GRACE_MS = 2000;
 /** Hook for the container side: stops every container of a sandbox (set once containers exist). */
 export type StopSandboxContainers = (sandboxId: string) => Promise<void>;
 
-export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox, stopContainers: StopSandboxContainers): Promise<void> {
+export async function stopSandbox(deps: CriDeps, state: PodState, s: Sandbox, stopContainers: StopSandboxContainers): Promise<void> {
   const cd: Containerd = deps.containerd;
   const id = s.meta.id;
   await stopContainers(id);
@@ -54,7 +55,7 @@ export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox
   }
 }
 
-export function stopPodSandbox(deps: CriDeps, state: RuntimeState, stopContainers: StopSandboxContainers): RuntimeHandlers["stopPodSandbox"] {
+export function stopPodSandbox(deps: CriDeps, state: PodState, stopContainers: StopSandboxContainers): RuntimeHandlers["stopPodSandbox"] {
   return async (req) => {
     const s = state.sandboxes.find(req.podSandboxId);
     if (!s) return {};

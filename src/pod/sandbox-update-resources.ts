@@ -10,8 +10,9 @@ import { LinuxContainerResourcesSchema, type LinuxContainerResources } from "../
 import { jsonAny } from "../containerd/any.js";
 import { messageToGo } from "../containerd/go-json.js";
 import { wrap } from "../errors.js";
-import { CGROUP_ROOT, detectCgroupMode } from "../stats/pod-cgroup.js";
-import type { CriDeps, RuntimeHandlers, RuntimeState } from "../common/deps.js";
+import { CGROUP_ROOT, detectCgroupMode } from "../common/cgroup-mode.js";
+import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import type { PodState } from "./pod-state.js";
 import { applyCgroupWrites, podCgroupWrites, validatePodResources } from "./sandbox-cgroup-resources.js";
 
 /** containerd: podsandbox.UpdatedResourcesKey and the typeurl it registers UpdatedResources under. */
@@ -25,7 +26,7 @@ export function updatedResourcesJson(overhead: LinuxContainerResources | undefin
   return { Overhead: goResources(overhead), Resources: goResources(resources) };
 }
 
-export function updatePodSandboxResources(deps: CriDeps, state: RuntimeState, cgroupRoot = CGROUP_ROOT): RuntimeHandlers["updatePodSandboxResources"] {
+export function updatePodSandboxResources(deps: CriDeps, state: PodState, cgroupRoot = CGROUP_ROOT): RuntimeHandlers["updatePodSandboxResources"] {
   const cd = deps.containerd;
   return async (req) => {
     const sandbox = state.sandboxes.get(req.podSandboxId);

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { access, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { internal } from "../errors.js";
-import { describeExit, runCommand } from "../network/run-command.js";
+import { describeExit, runCommand } from "../io/run-command.js";
 
 /** Entry names, as checkpointctl's lib constants. */
 export const ARCHIVE = {

@@ -3,7 +3,7 @@
 // output of `criu check` and on the dump.log of a failed dump, so the kubelet's user reads
 // what CRIU said instead of a path to a log file on the node.
 import { readFile } from "node:fs/promises";
-import { runCommand } from "../network/run-command.js";
+import { runCommand } from "../io/run-command.js";
 
 export function criuReason(text: string, max = 4): string {
   const lines = text

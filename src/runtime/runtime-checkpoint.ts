@@ -12,13 +12,19 @@ import { ContainerState, ContainerStatusSchema } from "../gen/runtime/v1/api_pb.
 import { protoAny } from "../containerd/any.js";
 import { messageToGo } from "../containerd/go-json.js";
 import { failedPrecondition, invalidArgument, unimplemented, wrap } from "../errors.js";
-import type { Container } from "../container/container-store.js";
-import type { RuntimeHandlers } from "../common/deps.js";
-import type { ContainerContext } from "../container/container-context.js";
+import type { Container, ContainerStore } from "../container/container-store.js";
+import type { CriDeps, ImageProvider, RuntimeHandlers } from "../common/deps.js";
 import { ARCHIVE, configDump, tarDirectory, writeArchive, writeDumpFiles } from "./checkpoint-archive.js";
 import { criContainerStatus } from "../container/container-status.js";
 import { criuCheck, dumpLogReason } from "./criu-reason.js";
 import { secondsToTimeoutMs, timerDelay } from "../timer-limit.js";
+
+/** What CheckpointContainer reads: the container store and the images (for the status it writes). */
+export interface CheckpointContext {
+  deps: CriDeps;
+  containers: ContainerStore;
+  images: ImageProvider;
+}
 
 /** The first executable `name` on PATH (runc finds criu the same way). */
 export async function findOnPath(name: string, path = process.env["PATH"] ?? ""): Promise<string | undefined> {
@@ -45,7 +51,7 @@ export function overlayUpperDir(mounts: { type: string; options: string[] }[]): 
 }
 
 /** Tasks.Checkpoint with the container left running; CRIU's own reason when it fails. */
-async function dumpTask(ctx: ContainerContext, id: string, work: string, timeoutMs: number): Promise<void> {
+async function dumpTask(ctx: CheckpointContext, id: string, work: string, timeoutMs: number): Promise<void> {
   const criuWork = join(work, "criu-work");
   await ctx.deps.containerd.tasks
     .checkpoint(
@@ -64,13 +70,13 @@ async function dumpTask(ctx: ContainerContext, id: string, work: string, timeout
   for (const f of [ARCHIVE.dumpLog, ARCHIVE.stats]) await copyFile(join(criuWork, f), join(work, f)).catch(() => undefined);
 }
 
-async function writeRootfsDiff(ctx: ContainerContext, c: Container, work: string): Promise<void> {
+async function writeRootfsDiff(ctx: CheckpointContext, c: Container, work: string): Promise<void> {
   const { mounts } = await ctx.deps.containerd.snapshots.mounts({ snapshotter: c.record.snapshotter, key: c.record.snapshotKey });
   const upper = overlayUpperDir(mounts);
   if (upper) await tarDirectory(upper, join(work, ARCHIVE.rootfsDiff));
 }
 
-async function checkRequest(ctx: ContainerContext, containerId: string, location: string): Promise<{ c: Container; criu: string }> {
+async function checkRequest(ctx: CheckpointContext, containerId: string, location: string): Promise<{ c: Container; criu: string }> {
   const criu = await findOnPath("criu");
   if (!criu) throw unimplemented(CRIU_MISSING);
   const c = ctx.containers.get(containerId);
@@ -81,7 +87,7 @@ async function checkRequest(ctx: ContainerContext, containerId: string, location
   return { c, criu };
 }
 
-export function checkpointContainer(ctx: ContainerContext): RuntimeHandlers["checkpointContainer"] {
+export function checkpointContainer(ctx: CheckpointContext): RuntimeHandlers["checkpointContainer"] {
   return async (req) => {
     const { c, criu } = await checkRequest(ctx, req.containerId, req.location);
     // containerd's CRI only checks criu's version and answers a failed dump with UNKNOWN and
@@ -96,7 +102,7 @@ export function checkpointContainer(ctx: ContainerContext): RuntimeHandlers["che
     const work = await mkdtemp(join(ctx.deps.config.stateDir, `checkpoint-${c.id.slice(0, 12)}-`));
     try {
       await dumpTask(ctx, c.id, work, timeoutMs);
-      const status = criContainerStatus(c, ctx.state.images.resolve(c.meta.imageRef));
+      const status = criContainerStatus(c, ctx.images.resolve(c.meta.imageRef));
       await writeDumpFiles(work, {
         spec: c.record.spec,
         config: configDump({

@@ -8,7 +8,7 @@ import { cniConfigInfo } from "../network/cni-config-info.js";
 import type { Config } from "../config.js";
 import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
 import { CRIB_VERSION } from "./runtime-version.js";
-import { NO_HANDLER_FEATURES, type HandlerFeatureMap } from "./runtime-features.js";
+import { NO_HANDLER_FEATURES, type HandlerFeatureMap } from "../common/handler-features.js";
 
 export async function networkReadiness(
   confDir: string,

@@ -1,72 +1,59 @@
-// Which CRI RPCs crib serves and the long-lived services behind them. An RPC missing here
-// answers UNIMPLEMENTED (the kubelet falls back only on that code).
-import type { CriDeps, ImageHandlers, RuntimeHandlers, RuntimeState } from "../common/deps.js";
-import { runtimeConfig } from "../runtime/runtime-config.js";
-import { status } from "../runtime/runtime-status.js";
-import { version } from "../runtime/runtime-version.js";
-import { startImages, type Images } from "../image/images.js";
-import { imageFsInfo } from "../image/image-fs-info.js";
-import { listImages } from "../image/image-list.js";
-import { pullImage } from "../image/image-pull.js";
-import { removeImage } from "../image/image-remove.js";
-import { imageStatus } from "../image/image-status.js";
-import { imageProvider } from "../image/image-provider.js";
-import { SandboxStore } from "../pod/sandbox-store.js";
-import { TaskExitMonitor } from "../events/task-exits.js";
-import { runPodSandbox } from "../pod/sandbox-run.js";
-import { stopPodSandbox } from "../pod/sandbox-stop.js";
-import { removePodSandbox } from "../pod/sandbox-remove.js";
-import { listPodSandbox, podSandboxStatus } from "../pod/sandbox-status.js";
-import { recoverSandboxes } from "../pod/sandbox-recover.js";
-import { sweepOrphanShims } from "../container/shim-sweep.js";
+// The composition root: builds crib's features bottom-up (each folder's one factory, given
+// CriDeps and the `api` of the lower features it uses), starts and stops them in crib's
+// order and merges their handlers. Which CRI RPCs crib serves is the union of the
+// features' handlers; an RPC missing here answers UNIMPLEMENTED (the kubelet falls back
+// only on that code).
+import type { CriDeps, ImageHandlers, RuntimeHandlers } from "../common/deps.js";
+import type { Feature } from "../common/feature.js";
 import { messageOf } from "../errors.js";
-import { handleSandboxExit, reconcileSandboxes } from "../pod/sandbox-exits.js";
-// --- containers (issue 4) ---
-import { ContainerService } from "../container/container-service.js";
-// --- stats, events, metrics (issue 6) ---
-import { startMetrics, type RunningMetrics } from "../metrics/start-metrics.js";
-import { metricSources } from "../metrics/metric-sources.js";
+import { TaskExitMonitor } from "../containerd/task-exits.js";
+import { imageFeature } from "../image/image-feature.js";
+import { containerFeature } from "../container/container-feature.js";
+import { sweepOrphanShims } from "../container/shim-sweep.js";
+import { podFeature } from "../pod/pod-feature.js";
+import { podLookup } from "../pod/pod-lookup.js";
+import { SandboxStore } from "../pod/sandbox-store.js";
+import { runtimeFeature } from "../runtime/runtime-feature.js";
 import { ContainerEventHub } from "../events/container-events.js";
-import { eventStatusSource } from "../events/events-statuses.js";
-import { getContainerEvents } from "../events/events-get.js";
-import { StatsService } from "../stats/stats-service.js";
-import { updateRuntimeConfig } from "../runtime/runtime-update-config.js";
-import { checkpointContainer } from "../runtime/runtime-checkpoint.js";
+import { eventsFeature } from "../events/events-feature.js";
+import { statsFeature } from "../stats/stats-feature.js";
+import { streamingFeature } from "../streaming/streaming-feature.js";
+import { metricsFeature } from "../metrics/metrics-feature.js";
+import type { RunningMetrics } from "../metrics/start-metrics.js";
 // --- cri-api v0.36 ---
 import { imageStreamHandlers, runtimeStreamHandlers } from "./list-streams.js";
-import { updatePodSandboxResources } from "../pod/sandbox-update-resources.js";
-// --- streaming (issue 5) ---
-import { StreamingService } from "../streaming/streaming-service.js";
 
 /** How often the orphaned-shim sweep runs again after start-up. */
 const SHIM_SWEEP_INTERVAL_MS = 15_000;
 
-/** Long-lived state (stores, background loops) created once at start. */
+/** crib's features, built and started; what the server serves and stops. */
 export interface Services {
-  images: Images;
-  runtime: RuntimeState;
-  /** The container RPCs, exit handling and recovery (issue 4); the pod RPCs take a pod's containers with it through its stopContainers/removeContainers. */
-  containerService: ContainerService;
+  /** Every feature's RuntimeService handlers, merged. */
+  runtime: Partial<RuntimeHandlers>;
+  /** Every feature's ImageService handlers, merged. */
+  image: Partial<ImageHandlers>;
   /** The metrics endpoint, when metrics_address is set (issue 6). */
   metrics: RunningMetrics | undefined;
   /** GetContainerEvents' feed (issue 6); closed first when crib stops. */
   events: ContainerEventHub;
-  /** Container and pod stats, cAdvisor-style metrics (issue 6). */
-  stats: StatsService;
-  /** The streaming server behind Exec, Attach and PortForward (issue 5). */
-  streaming: StreamingService;
   stop(): Promise<void>;
 }
 
 export async function startServices(deps: CriDeps): Promise<Services> {
-  const images = await startImages(deps);
-  const events = new ContainerEventHub(deps.logger);
-  const runtime: RuntimeState = { sandboxes: new SandboxStore(), images: imageProvider(images), events };
-  await recoverSandboxes(deps, runtime);
+  const image = await imageFeature(deps);
+  // Made here because features at several levels use them: pods and containers emit into
+  // the hub (their ContainerEventSink), events reads it; the pod store is pod's, the
+  // container feature reads it through its own PodLookup interface.
+  const hub = new ContainerEventHub(deps.logger);
+  const sandboxes = new SandboxStore();
+  const images = image.api.provider;
+  const container = containerFeature(deps, { sandboxes: podLookup(deps.config, sandboxes), images, events: hub });
+  const pod = podFeature(deps, { sandboxes, images, events: hub, containers: container.api });
+  const containers = container.api.containers;
+  await pod.start();
   // --- containers (issue 4): recovered after the pods, before exits are watched, so the
   // reconcile after subscribing covers every exit that happened meanwhile.
-  const containerService = new ContainerService(deps, runtime);
-  await containerService.recover();
+  await container.start();
   // --- crash leftovers (issue 10): orphaned shims are stopped while crib already serves ---
   // Again every 15 s: a shim whose start containerd was still finishing when crib restarted
   // only becomes an orphan (bundle deleted) after the first sweep.
@@ -75,86 +62,67 @@ export async function startServices(deps: CriDeps): Promise<Services> {
     shimSweep = shimSweep.then(() => sweepOrphanShims(deps)).catch((e) => deps.logger.warn("orphaned shim sweep failed", { error: messageOf(e) }));
   }, SHIM_SWEEP_INTERVAL_MS);
   shimSweeps.unref();
-  events.attach(eventStatusSource(runtime, containerService.ctx.containers));
-  const stats = await StatsService.start(deps, runtime, containerService.ctx.containers, images.fsUsage.mountpoint);
+  const events = eventsFeature(deps, { hub, sandboxes, containers, images });
+  await events.start();
+  const stats = await statsFeature(deps, { sandboxes, containers, imageFsMountpoint: image.api.fsMountpoint });
+  const runtime = runtimeFeature(deps, { containers, images });
+  // Exits go to the pod first (a pause container), else to the container feature.
   const exits = new TaskExitMonitor(
     deps.containerd,
     {
       onExit: (e) => {
-        if (!handleSandboxExit(deps, runtime, e)) containerService.handleContainerExit(e);
+        if (!pod.api.handleExit(e)) container.api.handleExit(e);
       },
       onOOM: (id) => {
-        containerService.handleContainerOOM(id);
+        container.api.handleOOM(id);
       },
       reconcile: async () => {
-        await reconcileSandboxes(deps, runtime);
-        await containerService.reconcileContainers();
+        await pod.api.reconcile();
+        await container.api.reconcile();
       },
     },
     deps.logger,
   );
   await exits.start();
-  let metrics: RunningMetrics | undefined;
-  let streaming: StreamingService | undefined;
+  let metrics: Feature<RunningMetrics | undefined> | undefined;
+  let streaming: Feature | undefined;
   const stop = async () => {
-    events.close();
+    await events.stop();
     // --- streaming (issue 5): sessions dropped (exec processes killed) while containerd is still used ---
     await streaming?.stop();
     await metrics?.stop();
     await exits.stop();
-    await containerService.stop();
-    images.fsUsage.stop();
+    await container.stop();
+    await image.stop();
     clearInterval(shimSweeps);
     await shimSweep;
   };
   // --- metrics endpoint (issue 6): off unless metrics_address is set ---
   try {
-    metrics = await startMetrics(deps, metricSources(runtime.sandboxes, containerService.ctx.containers, images.puller));
+    metrics = await metricsFeature(deps, { sandboxes, containers, puller: image.api.pulls });
     // --- streaming server (issue 5) ---
-    streaming = await StreamingService.start(deps, containerService.ctx, runtime.sandboxes);
+    streaming = await streamingFeature(deps, { containers, sandboxes });
   } catch (e) {
     await stop();
     throw e;
   }
-  return { images, runtime, containerService, metrics, events, stats, streaming, stop };
+  const features: Feature<unknown>[] = [runtime, pod, container, events, stats, streaming, image, metrics];
+  const merged: Partial<RuntimeHandlers> = Object.assign({}, ...features.map((f) => f.runtime));
+  const imageRpcs: Partial<ImageHandlers> = Object.assign({}, ...features.map((f) => f.image));
+  return {
+    // --- cri-api v0.36: Stream* (the List RPCs in chunks) ---
+    runtime: { ...merged, ...runtimeStreamHandlers(merged) },
+    image: { ...imageRpcs, ...imageStreamHandlers(imageRpcs) },
+    metrics: metrics.api,
+    events: hub,
+    stop,
+  };
 }
 
-export function runtimeHandlers(deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
-  const hooks = s.containerService;
-  const handlers: Partial<RuntimeHandlers> = {
-    version: version(deps),
-    status: status(deps),
-    runtimeConfig: runtimeConfig(deps),
-    runPodSandbox: runPodSandbox(deps, s.runtime),
-    stopPodSandbox: stopPodSandbox(deps, s.runtime, (id) => hooks.stopContainers(id)),
-    removePodSandbox: removePodSandbox(deps, s.runtime, {
-      stopContainers: (id) => hooks.stopContainers(id),
-      removeContainers: (id) => hooks.removeContainers(id),
-    }),
-    podSandboxStatus: podSandboxStatus(deps, s.runtime),
-    listPodSandbox: listPodSandbox(deps, s.runtime),
-    // --- containers (issue 4) ---
-    ...s.containerService.handlers(),
-    // --- events (issue 6) ---
-    getContainerEvents: getContainerEvents(s.events),
-    // --- stats, runtime config, checkpoint (issue 6) ---
-    ...s.stats.handlers(),
-    updateRuntimeConfig: updateRuntimeConfig(deps),
-    checkpointContainer: checkpointContainer(s.containerService.ctx),
-    // --- streaming (issue 5) ---
-    ...s.streaming.handlers(),
-  };
-  // --- cri-api v0.36: Stream* (the List RPCs in chunks) and UpdatePodSandboxResources ---
-  return { ...handlers, ...runtimeStreamHandlers(handlers), updatePodSandboxResources: updatePodSandboxResources(deps, s.runtime) };
+export function runtimeHandlers(_deps: CriDeps, s: Services): Partial<RuntimeHandlers> {
+  return s.runtime;
 }
 
-export function imageHandlers(deps: CriDeps, s: Services): Partial<ImageHandlers> {
-  const handlers: Partial<ImageHandlers> = {
-    listImages: listImages(s.images),
-    imageStatus: imageStatus(s.images),
-    pullImage: pullImage(deps.config, s.images),
-    removeImage: removeImage(deps.containerd, s.images),
-    imageFsInfo: imageFsInfo(s.images),
-  };
-  return { ...handlers, ...imageStreamHandlers(handlers) };
+export function imageHandlers(_deps: CriDeps, s: Services): Partial<ImageHandlers> {
+  return s.image;
 }

@@ -6,7 +6,7 @@ import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.js";
 import { grpcServiceDefinition } from "../rpc/proto-service.js";
 import { Containerd } from "../containerd/client.js";
 import { detectCapabilities } from "../containerd/capabilities.js";
-import { introspectHandlerFeatures } from "../runtime/runtime-features.js";
+import { introspectHandlerFeatures } from "../common/handler-features.js";
 import { failedPrecondition, unavailable, wrap } from "../errors.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";

@@ -3,22 +3,10 @@
 // cgroup's CPU and memory are the pod's, pause included. One read of a few small files
 // per pod; no containerd call. An empty cgroup_parent (a pod not made by the kubelet)
 // gives no pod-level numbers, as in containerd.
-import { access, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { CGROUP_ROOT, type CgroupMode } from "../common/cgroup-mode.js";
 import { type CgroupSample, isUnlimited, memorySample, swapSampleV1 } from "./cgroup-sample.js";
-
-export type CgroupMode = "v1" | "v2";
-export const CGROUP_ROOT = "/sys/fs/cgroup";
-
-/** v2 when the unified hierarchy is mounted at the root (a hybrid host counts as v1). */
-export async function detectCgroupMode(root = CGROUP_ROOT): Promise<CgroupMode> {
-  try {
-    await access(join(root, "cgroup.controllers"));
-    return "v2";
-  } catch {
-    return "v1";
-  }
-}
 
 /** "key value" lines (memory.stat, cpu.stat). */
 export function parseFlatKeyed(text: string): Map<string, bigint> {

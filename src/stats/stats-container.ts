@@ -8,7 +8,7 @@ import type { ContainerStatsFilter } from "../gen/runtime/v1/api_pb.js";
 import type { Container } from "../container/container-store.js";
 import { sampleOf } from "./cgroup-sample.js";
 import { criContainerStats, criWritableLayer, type ContainerStatsInit } from "./cri-stats.js";
-import { mapLimit } from "../container/container-exits.js";
+import { mapLimit } from "../common/map-limit.js";
 import { matchesFilter } from "../container/container-list.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { forgetTheGone, taskMetrics, type StatsContext, type TaskMetrics } from "./stats-context.js";
@@ -53,7 +53,7 @@ export function containersForStats(ctx: StatsContext, f: ContainerStatsFilter | 
   if (!f) return all;
   const resolved = {
     id: f.id === "" ? "" : (ctx.containers.find(f.id)?.id ?? f.id),
-    podSandboxId: f.podSandboxId === "" ? "" : (ctx.state.sandboxes.find(f.podSandboxId)?.meta.id ?? f.podSandboxId),
+    podSandboxId: f.podSandboxId === "" ? "" : (ctx.sandboxes.find(f.podSandboxId)?.meta.id ?? f.podSandboxId),
     state: undefined,
     labelSelector: f.labelSelector,
   };

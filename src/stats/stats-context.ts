@@ -6,13 +6,14 @@ import { wrap } from "../errors.js";
 import type { ContainerStore, Container } from "../container/container-store.js";
 import { type CgroupMetrics, decodeCgroupMetrics } from "./cgroup-sample.js";
 import { CpuRateTracker } from "./cpu-rate.js";
-import { type CgroupMode, detectCgroupMode } from "./pod-cgroup.js";
+import { type CgroupMode, detectCgroupMode } from "../common/cgroup-mode.js";
 import { WritableLayerUsage } from "./writable-layer.js";
-import type { CriDeps, RuntimeState } from "../common/deps.js";
+import type { CriDeps } from "../common/deps.js";
+import type { SandboxStore } from "../pod/sandbox-store.js";
 
 export interface StatsContext {
   deps: CriDeps;
-  state: RuntimeState;
+  sandboxes: SandboxStore;
   containers: ContainerStore;
   containerCpu: CpuRateTracker;
   podCpu: CpuRateTracker;
@@ -22,10 +23,10 @@ export interface StatsContext {
   cgroupMode: CgroupMode;
 }
 
-export async function newStatsContext(deps: CriDeps, state: RuntimeState, containers: ContainerStore, imageFsMountpoint: string): Promise<StatsContext> {
+export async function newStatsContext(deps: CriDeps, sandboxes: SandboxStore, containers: ContainerStore, imageFsMountpoint: string): Promise<StatsContext> {
   return {
     deps,
-    state,
+    sandboxes,
     containers,
     containerCpu: new CpuRateTracker(),
     podCpu: new CpuRateTracker(),
@@ -82,7 +83,7 @@ export async function taskMetrics(ctx: StatsContext, containers: readonly Contai
 /** Forgets CPU samples and layer usage of containers and pods that are gone. */
 export function forgetTheGone(ctx: StatsContext): void {
   ctx.containerCpu.retain((id) => ctx.containers.exact(id) !== undefined);
-  ctx.podCpu.retain((id) => ctx.state.sandboxes.find(id)?.meta.id === id);
+  ctx.podCpu.retain((id) => ctx.sandboxes.find(id)?.meta.id === id);
   const live = new Set(ctx.containers.list().map((c) => `${c.record.snapshotter}/${c.record.snapshotKey}`));
   ctx.layers.retain((snapshotter, key) => live.has(`${snapshotter}/${key}`));
 }

@@ -9,7 +9,7 @@ import type { Container } from "../container/container-store.js";
 import type { Sandbox } from "../pod/sandbox-store.js";
 import { addCgroupMetrics, addNetworkMetrics, addSpecMetrics, metricDescriptors, MetricSet } from "./cadvisor-metrics.js";
 import { readNetDev } from "./net-dev.js";
-import { mapLimit } from "../container/container-exits.js";
+import { mapLimit } from "../common/map-limit.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { taskMetrics, type StatsContext, type TaskMetrics } from "./stats-context.js";
 
@@ -59,7 +59,7 @@ export function listMetricDescriptors(): RuntimeHandlers["listMetricDescriptors"
 
 export function listPodSandboxMetrics(ctx: StatsContext): RuntimeHandlers["listPodSandboxMetrics"] {
   return async () => {
-    const sandboxes = ctx.state.sandboxes.list().filter((s) => s.state === "ready");
+    const sandboxes = ctx.sandboxes.list().filter((s) => s.state === "ready");
     const byPod = new Map<string, Container[]>(sandboxes.map((s) => [s.meta.id, []]));
     for (const c of ctx.containers.list()) byPod.get(c.meta.sandboxId)?.push(c);
     const metrics = await taskMetrics(ctx, [...byPod.values()].flat());

@@ -13,7 +13,7 @@ import type { Sandbox } from "../pod/sandbox-store.js";
 import { criCpu, criMemory, criNetwork } from "./cri-stats.js";
 import { readNetDev } from "./net-dev.js";
 import { countPodProcesses, readCgroupSample } from "./pod-cgroup.js";
-import { mapLimit } from "../container/container-exits.js";
+import { mapLimit } from "../common/map-limit.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { matchesLabels } from "../pod/sandbox-status.js";
 import { forgetTheGone, taskMetrics, type StatsContext } from "./stats-context.js";
@@ -89,10 +89,10 @@ export async function collectPodStats(ctx: StatsContext, sandboxes: readonly San
 }
 
 export function sandboxesForStats(ctx: StatsContext, f: PodSandboxStatsFilter | undefined): Sandbox[] {
-  let list = ctx.state.sandboxes.list().filter((s) => s.state === "ready");
+  let list = ctx.sandboxes.list().filter((s) => s.state === "ready");
   if (!f) return list;
   if (f.id) {
-    const one = ctx.state.sandboxes.find(f.id);
+    const one = ctx.sandboxes.find(f.id);
     list = list.filter((s) => s === one);
   }
   return list.filter((s) => matchesLabels(s.meta.config.labels, f.labelSelector));
@@ -100,7 +100,7 @@ export function sandboxesForStats(ctx: StatsContext, f: PodSandboxStatsFilter | 
 
 export function podSandboxStats(ctx: StatsContext): RuntimeHandlers["podSandboxStats"] {
   return async (req) => {
-    const s = ctx.state.sandboxes.get(req.podSandboxId);
+    const s = ctx.sandboxes.get(req.podSandboxId);
     if (s.state !== "ready") throw unavailable(`failed to get pod sandbox stats since sandbox container "${s.meta.id}" is not in ready state`);
     const [stats] = await collectPodStats(ctx, [s]);
     return { stats };

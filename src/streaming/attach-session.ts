@@ -11,7 +11,7 @@ import type { Writable } from "node:stream";
 import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { failedPrecondition, isNotFound, messageOf, notFound } from "../errors.js";
 import { stateName, type AttachedIO, type Container } from "../container/container-store.js";
-import type { ContainerContext } from "../container/container-context.js";
+import type { StreamingContext } from "./streaming-context.js";
 import { successStatus, type Status } from "./remotecommand/status.js";
 import type { RemoteCommandIO } from "./remote-command-io.js";
 import { forwardResizes } from "./session-stdio.js";
@@ -43,7 +43,7 @@ export function attachErrorStatus(error: string): Status {
   return { status: "Failure", message: `Internal error occurred: ${wrapped}`, reason: "InternalError", causes: [{ message: wrapped }], code: 500 };
 }
 
-export async function serveAttach(ctx: ContainerContext, req: AttachSessionRequest, io: RemoteCommandIO): Promise<void> {
+export async function serveAttach(ctx: StreamingContext, req: AttachSessionRequest, io: RemoteCommandIO): Promise<void> {
   let status: Status;
   try {
     await attachToContainer(ctx, req, io);
@@ -55,7 +55,7 @@ export async function serveAttach(ctx: ContainerContext, req: AttachSessionReque
   if (!io.isClosed()) await io.finish(status);
 }
 
-function attachableContainer(ctx: ContainerContext, containerId: string): { c: Container; stdio: AttachableIO } {
+function attachableContainer(ctx: StreamingContext, containerId: string): { c: Container; stdio: AttachableIO } {
   const c = ctx.containers.find(containerId);
   if (!c) throw notFound(`failed to find container "${containerId}" in store: not found`);
   if (c.state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container is in ${stateName(c.state)} state`);
@@ -63,7 +63,7 @@ function attachableContainer(ctx: ContainerContext, containerId: string): { c: C
   return { c, stdio: c.io };
 }
 
-async function attachToContainer(ctx: ContainerContext, req: AttachSessionRequest, io: RemoteCommandIO): Promise<void> {
+async function attachToContainer(ctx: StreamingContext, req: AttachSessionRequest, io: RemoteCommandIO): Promise<void> {
   const { c, stdio } = attachableContainer(ctx, req.containerId);
   const cd = ctx.deps.containerd;
   const ids = { containerId: c.id };

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { createFifos, fifoSetIn, type FifoSet } from "../io/fifo.js";
-import { describeExit, runCommand } from "../network/run-command.js";
+import { describeExit, runCommand } from "../io/run-command.js";
 
 export interface FifoSetOptions {
   stdin: boolean;

@@ -13,7 +13,7 @@ import { OCI_PROCESS_TYPE_URL } from "../oci/spec-types.js";
 import { openFifoReader, openFifoWriter, removeFifos, type FifoReader, type FifoSet } from "../io/fifo.js";
 import { buildExecProcessSpec } from "../oci/exec-spec.js";
 import { stateName } from "../container/container-store.js";
-import type { ContainerContext } from "../container/container-context.js";
+import type { StreamingContext } from "./streaming-context.js";
 import type { ExecFifoPool } from "./exec-fifo-pool.js";
 import { gateExecStart } from "../container/exec-start-gate.js";
 import { majorVersion } from "../containerd/capabilities.js";
@@ -40,7 +40,7 @@ export const OUTPUT_DRAIN_MS = 10_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Runs the exec and reports its outcome to the client (nothing, if the client is gone). */
-export async function serveExec(ctx: ContainerContext, pool: ExecFifoPool, req: ExecSessionRequest, io: RemoteCommandIO): Promise<void> {
+export async function serveExec(ctx: StreamingContext, pool: ExecFifoPool, req: ExecSessionRequest, io: RemoteCommandIO): Promise<void> {
   const log = { containerId: req.containerId };
   let status: Status;
   try {
@@ -53,7 +53,7 @@ export async function serveExec(ctx: ContainerContext, pool: ExecFifoPool, req: 
   if (!io.isClosed()) await io.finish(status);
 }
 
-async function execInContainer(ctx: ContainerContext, pool: ExecFifoPool, req: ExecSessionRequest, io: RemoteCommandIO): Promise<number> {
+async function execInContainer(ctx: StreamingContext, pool: ExecFifoPool, req: ExecSessionRequest, io: RemoteCommandIO): Promise<number> {
   const c = ctx.containers.find(req.containerId);
   if (!c) throw notFound(`failed to find container "${req.containerId}" in store: not found`);
   if (c.state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container is in ${stateName(c.state)} state`);

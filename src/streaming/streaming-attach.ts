@@ -2,11 +2,11 @@
 // container's own stdio once opened (src/streaming/attach-session.ts).
 import { invalidArgument } from "../errors.js";
 import type { StreamingServer } from "./server.js";
-import type { ContainerContext } from "../container/container-context.js";
+import type { StreamingContext } from "./streaming-context.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { checkStreamOptions, runningContainerId } from "./streaming-exec.js";
 
-export function attach(ctx: ContainerContext, server: StreamingServer): RuntimeHandlers["attach"] {
+export function attach(ctx: StreamingContext, server: StreamingServer): RuntimeHandlers["attach"] {
   return async (req) => {
     const containerId = runningContainerId(ctx, req.containerId);
     const opts = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, tty: req.tty };

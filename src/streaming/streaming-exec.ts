@@ -6,7 +6,7 @@ import { failedPrecondition, invalidArgument } from "../errors.js";
 import { stateName } from "../container/container-store.js";
 import type { StreamingServer } from "./server.js";
 import type { RemoteCommandOptions } from "./remote-command-io.js";
-import type { ContainerContext } from "../container/container-context.js";
+import type { StreamingContext } from "./streaming-context.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import { validateExecCommand } from "../common/validate-config.js";
 
@@ -23,14 +23,14 @@ export function checkStreamOptions(kind: "exec" | "attach", o: RemoteCommandOpti
 }
 
 /** The container a streaming request names, which must be running (FAILED_PRECONDITION otherwise). */
-export function runningContainerId(ctx: ContainerContext, containerId: string): string {
+export function runningContainerId(ctx: StreamingContext, containerId: string): string {
   if (containerId === "") throw invalidArgument("missing required container_id");
   const c = ctx.containers.get(containerId);
   if (c.state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container is in ${stateName(c.state)} state`);
   return c.id;
 }
 
-export function exec(ctx: ContainerContext, server: StreamingServer): RuntimeHandlers["exec"] {
+export function exec(ctx: StreamingContext, server: StreamingServer): RuntimeHandlers["exec"] {
   return async (req) => {
     const containerId = runningContainerId(ctx, req.containerId);
     validateExecCommand(req.cmd);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isIP } from "node:net";
 import { invalidArgument } from "../errors.js";
-import { describeExit, runCommand } from "../network/run-command.js";
+import { describeExit, runCommand } from "../io/run-command.js";
 
 export interface TlsKeyPair {
   cert: Buffer;

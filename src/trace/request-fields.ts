@@ -2,6 +2,8 @@
 // method, choosing what identifies the call (ids, snapshot keys, lease ids, image names),
 // never whole specs or configs. Methods without a picker keep their id-like fields.
 import { unpackAny } from "../containerd/any.js";
+// `io.cri-containerd.kind` tells a pod's container record from a CRI container's.
+import { KIND_LABEL } from "../common/labels.js";
 import { OCIRegistrySchema } from "../gen/github.com/containerd/containerd/api/types/transfer/registry_pb.js";
 import { ImageStoreSchema } from "../gen/github.com/containerd/containerd/api/types/transfer/imagestore_pb.js";
 
@@ -28,9 +30,6 @@ function filters(req: Rec): Fields {
   const f = req["filters"];
   return Array.isArray(f) && f.length > 0 ? { filters: f.join(",") } : {};
 }
-
-/** `io.cri-containerd.kind` tells a pod's container record from a CRI container's. */
-const KIND_LABEL = "io.cri-containerd.kind";
 
 function typeName(any: unknown): string {
   return String(rec(any)["typeUrl"] ?? "").replace(/^.*\//, "");

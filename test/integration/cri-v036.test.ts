@@ -14,7 +14,7 @@ import {
   type PodSandboxConfig,
 } from "../../src/gen/runtime/v1/api_pb.js";
 import { codeOfCall } from "../client/cri-client.js";
-import { detectCgroupMode } from "../../src/stats/pod-cgroup.js";
+import { detectCgroupMode } from "../../src/common/cgroup-mode.js";
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
 
 async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {

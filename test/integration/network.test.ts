@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { loadCniConfig, type NetworkConfigList } from "../../src/network/cni-config.js";
 import { setupPodNetwork, teardownPodNetwork, type PodNetworkOptions, type PodNetworkSetup } from "../../src/network/cni.js";
 import { createNetns, netnsExists, parseMountInfo, removeNetns } from "../../src/network/netns.js";
-import { runCommand } from "../../src/network/run-command.js";
+import { runCommand } from "../../src/io/run-command.js";
 
 const BIN_DIR = "/usr/lib/cni";
 const BRIDGE = "cribnt0";

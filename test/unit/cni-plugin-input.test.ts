@@ -11,7 +11,7 @@ import {
   validateAttachment,
   type CapabilityArgs,
 } from "../../src/network/cni-plugin-input.js";
-import { podCapabilityArgs, podCniArgs, toCniPortMappings } from "../../src/network/cni-pod-args.js";
+import { podCapabilityArgs, podCniArgs, toCniPortMappings } from "../../src/pod/sandbox-cni-args.js";
 import { parseQuantityValue, podBandwidth } from "../../src/network/bandwidth.js";
 
 const LIST = parseNetworkConfigList(

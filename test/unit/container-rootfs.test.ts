@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { layerDirs, readImageFile } from "../../src/container/container-rootfs.js";
-import { runCommand } from "../../src/network/run-command.js";
+import { runCommand } from "../../src/io/run-command.js";
 
 const dirs: string[] = [];
 after(async () => {

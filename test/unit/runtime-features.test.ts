@@ -2,7 +2,7 @@
 // release and the OCI runtime's features document.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { handlerFeatures, parseOciFeatures, type OciFeatures } from "../../src/runtime/runtime-features.js";
+import { handlerFeatures, parseOciFeatures, type OciFeatures } from "../../src/common/handler-features.js";
 import { runtimeHandlersInfo } from "../../src/runtime/runtime-status.js";
 import { DEFAULTS } from "../../src/config.js";
 

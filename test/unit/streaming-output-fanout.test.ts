@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough, Writable } from "node:stream";
-import { OutputFanout } from "../../src/streaming/output-fanout.js";
+import { OutputFanout } from "../../src/io/output-fanout.js";
 
 const tick = () => new Promise((r) => setImmediate(r));
 

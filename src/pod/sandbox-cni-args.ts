@@ -1,9 +1,10 @@
 // What containerd's CRI hands to CNI for a pod (cniNamespaceOpts): the CNI_ARGS labels
 // naming the pod, and capability arguments from its sandbox config (port mappings,
 // bandwidth annotations, DNS, cgroup parent, annotations).
+// It lives in pod/ because it reads the CRI PodSandboxConfig; src/network knows CNI, not the CRI.
 import { Protocol, type PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
-import { podBandwidth } from "./bandwidth.js";
-import type { CapabilityArgs, CniPortMapping } from "./cni-plugin-input.js";
+import { podBandwidth } from "../network/bandwidth.js";
+import type { CapabilityArgs, CniPortMapping } from "../network/cni-plugin-input.js";
 
 /** The capability through which containerd passes all pod annotations. */
 export const POD_ANNOTATIONS_CAPABILITY = "io.kubernetes.cri.pod-annotations";

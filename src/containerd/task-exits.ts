@@ -3,8 +3,8 @@
 // re-opened after containerd restarts, and every re-open triggers a reconcile so an exit
 // that happened while we were disconnected is not missed.
 import { TaskExitSchema, TaskOOMSchema } from "../gen/github.com/containerd/containerd/api/events/task_pb.js";
-import type { Containerd } from "../containerd/client.js";
-import { unpackAny } from "../containerd/any.js";
+import type { Containerd } from "./client.js";
+import { unpackAny } from "./any.js";
 import { messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
 import { nowNs, timestampNs } from "../clock.js";

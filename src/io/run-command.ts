@@ -2,7 +2,7 @@
 // blocking Node's threadpool: async spawn, a hard timeout, bounded stdout/stderr and an
 // optional stdin payload. Callers decide what a non-zero exit means.
 import { spawn } from "node:child_process";
-import { CappedBuffer } from "../io/capped-buffer.js";
+import { CappedBuffer } from "./capped-buffer.js";
 
 export interface RunCommandOptions {
   /** Written to the child's stdin, which is then closed. */
