@@ -37,16 +37,19 @@ export async function stopSandbox(deps: CriDeps, state: RuntimeState, s: Sandbox
     const wasReady = s.state !== "notready";
     s.state = "notready";
     if (wasReady) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
-    if (s.meta.netnsPath) {
+    const network = async () => {
+      if (!s.meta.netnsPath) return;
       if (await netnsExists(s.meta.netnsPath)) {
         await detachPodNetwork(deps.config, s.meta).catch((e) => {
           throw wrap(e, `failed to destroy network for sandbox "${id}"`);
         });
       }
       await removeNetns(s.meta.netnsPath);
-    }
+    };
     const paths = sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config));
-    await unmountSandboxShm(paths);
+    // The shm unmount (a child process) does not wait for the network teardown (CNI DEL and the netns unmount).
+    const [net] = await Promise.allSettled([network(), unmountSandboxShm(paths)]);
+    if (net.status === "rejected") throw net.reason;
   } finally {
     s.stopping = false;
   }
