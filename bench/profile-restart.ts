@@ -29,8 +29,17 @@ const rss = (label: string) => console.log(`${label.padEnd(28)} RSS ${rssMiB(pro
 rss("start");
 const client = connectCri(proc.socket, 300_000);
 const populated = await populate(client, "crib", h.images.busybox, []);
-client.close();
 rss(`${populated.containers.length} containers`);
+// The kubelet's steady reads: lists, statuses and stats.
+const readsStart = performance.now();
+for (let i = 0; i < 100; i++) {
+  await client.runtime.listContainers({});
+  await client.runtime.containerStatus({ containerId: populated.containers[i % populated.containers.length]! });
+  await client.runtime.listPodSandbox({});
+  if (i % 4 === 0) await client.runtime.listContainerStats({});
+}
+client.close();
+rss(`after 100 rounds of reads (${(performance.now() - readsStart).toFixed(0)} ms)`);
 if (process.env["BENCH_SIGUSR2"]) {
   // With BENCH_CRIB_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR": a heap snapshot now.
   proc.child.kill("SIGUSR2");
