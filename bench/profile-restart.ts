@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { loadHarness } from "../test/harness/env.js";
 import { connectCri } from "../test/client/cri-client.js";
 import { startCribProcess } from "./images.js";
-import { populate, restart, rssMiB, teardown } from "./scale.js";
+import { cpuMs, populate, restart, rssMiB, teardown } from "./scale.js";
 
 const RESTARTS = Number(process.argv[2] ?? "3");
 const h = loadHarness();
@@ -32,6 +32,7 @@ const populated = await populate(client, "crib", h.images.busybox, []);
 rss(`${populated.containers.length} containers`);
 // The kubelet's steady reads: lists, statuses and stats.
 const readsStart = performance.now();
+const cpuStart = cpuMs([proc.child.pid!]);
 for (let i = 0; i < 100; i++) {
   await client.runtime.listContainers({});
   await client.runtime.containerStatus({ containerId: populated.containers[i % populated.containers.length]! });
@@ -39,7 +40,7 @@ for (let i = 0; i < 100; i++) {
   if (i % 4 === 0) await client.runtime.listContainerStats({});
 }
 client.close();
-rss(`after 100 rounds of reads (${(performance.now() - readsStart).toFixed(0)} ms)`);
+rss(`after 100 rounds of reads (${(performance.now() - readsStart).toFixed(0)} ms, crib cpu ${cpuMs([proc.child.pid!]) - cpuStart} ms)`);
 if (process.env["BENCH_SIGUSR2"]) {
   // With BENCH_CRIB_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR": a heap snapshot now.
   proc.child.kill("SIGUSR2");

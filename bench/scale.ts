@@ -63,7 +63,7 @@ export async function teardown(c: CriClient, p: Populated): Promise<void> {
 type Reads = Record<string, number[]>;
 
 /** CPU seconds (user + system) the processes used so far; 0 for one that is gone. */
-function cpuMs(pids: number[]): number {
+export function cpuMs(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
