@@ -22,6 +22,8 @@ gen: node-deps
 # dist/ holds the JavaScript bin/crib and make run execute (src/ and scripts/ only).
 build: gen
 	npx tsc -p tsconfig.build.json
+# One file for bin/crib (esbuild): node loads it in a third of the time of ~500 modules, and smaller.
+	npm run -s bundle
 
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit

@@ -109,20 +109,29 @@ export async function startCribProcess(h: HarnessInfo, reuse?: { dir: string; na
   writeFileSync(join(dir, "crib.toml"), toml);
   const repo = dirname(dirname(fileURLToPath(import.meta.url)));
   const args = ["--config", join(dir, "crib.toml"), "--listen", socket, "--containerd-address", h.containerd.address, "--namespace", namespace, "--log-level", "warn", "--log-format", "text"];
-  const child = spawn(join(repo, "bin/crib"), args, { stdio: ["ignore", "inherit", "inherit"] });
+  // BENCH_CRIB_ARGS: more crib flags, after these (e.g. "--log-level debug --trace-file /tmp/t.jsonl").
+  args.push(...(process.env["BENCH_CRIB_ARGS"] ?? "").split(" ").filter(Boolean));
+  // BENCH_CRIB_NODE_ARGS reaches crib's node only, through bin/crib's CRIB_NODE_ARGS (e.g.
+  // "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--heap-prof"): the bench itself stays unprofiled.
+  const nodeArgs = process.env["BENCH_CRIB_NODE_ARGS"];
+  const env = nodeArgs ? { ...process.env, CRIB_NODE_ARGS: nodeArgs } : process.env;
+  const child = spawn(join(repo, "bin/crib"), args, { stdio: ["ignore", "inherit", "inherit"], env });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const client = connectCri(socket, 2000);
+  // A fresh client per try: one client's reconnect backoff (1 s, then 1.6x) would be measured
+  // as crib's start-up time.
   const deadline = Date.now() + 120_000;
   for (;;) {
+    const client = connectCri(socket, 2000);
     try {
       await client.runtime.version({});
       break;
     } catch (e) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`crib did not start: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      client.close();
     }
   }
-  client.close();
   return {
     socket,
     child,

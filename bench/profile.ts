@@ -64,6 +64,7 @@ for (const [name, fn] of Object.entries(ops)) {
   const cpu = process.cpuUsage(cpu0);
   console.log(`${name.padEnd(20)} mean ${((performance.now() - t0) / LOOPS).toFixed(3)} ms  cpu ${((cpu.user + cpu.system) / 1000 / LOOPS).toFixed(3)} ms`);
 }
+console.log(`RSS ${(process.memoryUsage().rss / 1048576).toFixed(1)} MiB (client and crib in this process)`);
 await c.runtime.removePodSandbox({ podSandboxId });
 c.close();
 await crib.stop();

@@ -7,9 +7,7 @@ import { join } from "node:path";
 import { connectCri } from "../test/client/cri-client.js";
 import { loadHarness } from "../test/harness/env.js";
 import { printTable, type Row, type Target } from "./lib.js";
-import { createLogger } from "../src/log.js";
-import { DEFAULTS } from "../src/config.js";
-import { startCrib } from "../src/server/server.js";
+import { startCribProcess } from "./images.js";
 
 type Bench = (targets: Target[]) => Promise<Row[]>;
 
@@ -35,25 +33,10 @@ function lifecycleSum(rows: Row[]): Row | undefined {
 async function main(): Promise<void> {
   const harness = loadHarness();
   if (!harness.criContainerd) throw new Error("bench needs the harness started with --with-cri");
-  const dir = join(harness.scratchDir, "bench");
-  // Same settings as the built-in CRI the harness configured; warn-level logs, as in production.
-  const crib = await startCrib(
-    {
-      ...DEFAULTS,
-      listen: join(dir, "crib.sock"),
-      containerdAddress: harness.containerd.address,
-      namespace: "k8s.io",
-      rootDir: join(dir, "root"),
-      stateDir: join(dir, "state"),
-      sandboxImage: harness.images.pause,
-      registryConfigPath: harness.hostsDir,
-      cniBinDir: harness.cni.binDir,
-      cniConfDir: harness.cni.confDir,
-      restrictOOMScoreAdj: true,
-    },
-    createLogger("warn", "json"),
-  );
-  const cribClient = connectCri(join(dir, "crib.sock"));
+  // crib as its own process (bin/crib, the built dist/crib.mjs, warn-level logs), as in
+  // production: in this process its server work would share the bench client's event loop.
+  const crib = await startCribProcess(harness);
+  const cribClient = connectCri(crib.socket);
   const builtin = connectCri(harness.criContainerd.criAddress);
   const targets: Target[] = [
     { name: "crib", client: cribClient },

@@ -20,13 +20,13 @@ const RUNNING = n(100);
 const IMAGES = n(200);
 const SAMPLES = 100;
 
-interface Populated {
+export interface Populated {
   pods: string[];
   containers: string[];
   images: string[];
 }
 
-async function populate(c: CriClient, target: string, image: string, refs: string[]): Promise<Populated> {
+export async function populate(c: CriClient, target: string, image: string, refs: string[]): Promise<Populated> {
   await c.image.pullImage({ image: { image } });
   const queue = [...refs];
   await Promise.all(
@@ -56,14 +56,14 @@ async function populate(c: CriClient, target: string, image: string, refs: strin
   return { pods, containers, images: [image, ...refs] };
 }
 
-async function teardown(c: CriClient, p: Populated): Promise<void> {
+export async function teardown(c: CriClient, p: Populated): Promise<void> {
   for (const id of p.pods) await c.runtime.removePodSandbox({ podSandboxId: id }).catch(() => {});
 }
 
 type Reads = Record<string, number[]>;
 
 /** CPU seconds (user + system) the processes used so far; 0 for one that is gone. */
-function cpuMs(pids: number[]): number {
+export function cpuMs(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
@@ -105,9 +105,10 @@ async function reads(c: CriClient, p: Populated, servers: number[]): Promise<{ m
   return { ms: out, cpu };
 }
 
-function rssMiB(pid: number): number {
+/** VmRSS (now) or VmHWM (the peak so far) of a process, in MiB. */
+export function rssMiB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN;
@@ -115,7 +116,7 @@ function rssMiB(pid: number): number {
 }
 
 /** Restarts crib on the same state: ms to the first answer, ms until every container is listed. */
-async function restart(proc: CribProcess, expected: number): Promise<{ proc: CribProcess; firstMs: number; allMs: number }> {
+export async function restart(proc: CribProcess, expected: number): Promise<{ proc: CribProcess; firstMs: number; allMs: number }> {
   await proc.stop();
   const t0 = process.hrtime.bigint();
   const again = await startCribProcess(loadHarness(), { dir: proc.dir, namespace: proc.namespace });
@@ -140,7 +141,7 @@ export async function benchScale(targets: Target[]): Promise<Row[]> {
   let proc = await startCribProcess(h);
   const results: Partial<Record<Target["name"], Reads>> = {};
   const cpu: Partial<Record<Target["name"], Record<string, number>>> = {};
-  const rss = { start: rssMiB(proc.child.pid!), populated: NaN, afterReads: NaN };
+  const rss = { start: rssMiB(proc.child.pid!), populated: NaN, afterReads: NaN, peak: NaN, restarted: NaN };
   let restarted = { firstMs: NaN, allMs: NaN };
   try {
     const cribClient = connectCri(proc.socket, 300_000);
@@ -153,12 +154,14 @@ export async function benchScale(targets: Target[]): Promise<Row[]> {
       results.crib = r.ms;
       cpu.crib = r.cpu;
       rss.afterReads = rssMiB(proc.child.pid!);
+      rss.peak = rssMiB(proc.child.pid!, "VmHWM");
     } finally {
       cribClient.close();
     }
     const r = await restart(proc, CONTAINERS);
     proc = r.proc;
     restarted = r;
+    rss.restarted = rssMiB(proc.child.pid!);
     const again = connectCri(proc.socket, 300_000);
     await teardown(again, populated).finally(() => again.close());
   } finally {
@@ -190,6 +193,8 @@ export async function benchScale(targets: Target[]): Promise<Row[]> {
     only("crib RSS at start", "MiB", rss.start),
     only(`crib RSS with ${scale}`, "MiB", rss.populated),
     only(`crib RSS after the reads`, "MiB", rss.afterReads),
+    only(`crib RSS peak (start to after the reads)`, "MiB", rss.peak),
+    only(`crib RSS after a restart with ${scale}, all listed`, "MiB", rss.restarted),
     only("crib restart: first answer", "ms", restarted.firstMs),
     only(`crib restart: all ${CONTAINERS} containers listed`, "ms", restarted.allMs),
   );

@@ -33,10 +33,13 @@ export async function openContainerIO(ctx: ContainerContext, c: Container, fifos
   const readers: FifoReader[] = [];
   let stdin: Socket | undefined;
   try {
-    const stdout = await openFifoReader(fifos.stdout);
-    readers.push(stdout);
-    const stderr = fifos.stderr ? await openFifoReader(fifos.stderr) : undefined;
-    if (stderr) readers.push(stderr);
+    // Both read ends at once (each is two opens on the threadpool).
+    const [out, err] = await Promise.allSettled([openFifoReader(fifos.stdout), fifos.stderr ? openFifoReader(fifos.stderr) : undefined]);
+    for (const r of [out, err]) if (r.status === "fulfilled" && r.value) readers.push(r.value);
+    if (out.status === "rejected") throw out.reason;
+    if (err.status === "rejected") throw err.reason;
+    const stdout = out.value;
+    const stderr = err.value;
     if (fifos.stdin) stdin = await openFifoWriter(fifos.stdin);
     const stdoutOut = fanOut(stdout.stream);
     const stderrOut = stderr ? fanOut(stderr.stream) : undefined;

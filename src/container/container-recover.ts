@@ -21,7 +21,7 @@ import { dirsOf, nowNs, type ContainerContext } from "./container-context.js";
 import { UNKNOWN_EXIT_CODE, UNKNOWN_EXIT_REASON } from "./container-exits.js";
 import { mapLimit } from "../common/map-limit.js";
 import { openContainerIO } from "./container-io.js";
-import { CONTAINER_METADATA_EXTENSION, decodeContainerMetadata, readStatusCheckpoint } from "./container-metadata.js";
+import { CONTAINER_METADATA_EXTENSION, decodeContainerMetadata, encodeStatusCheckpoint, readStatusCheckpoint } from "./container-metadata.js";
 import { containerFifos } from "./container-start.js";
 import { deleteCreatedTask, deleteTask } from "../containerd/task-ops.js";
 
@@ -34,7 +34,25 @@ function unknownStatus(createdAt: bigint): ContainerStatus {
   return s;
 }
 
-async function taskOf(ctx: ContainerContext, id: string): Promise<Process | undefined> {
+/** Every task of the namespace by container id (one Tasks/List instead of a Get per container); undefined if the list fails. */
+async function listTasks(ctx: ContainerContext): Promise<Map<string, Process> | undefined> {
+  try {
+    const { tasks } = await ctx.deps.containerd.tasks.list({ filter: "" });
+    return new Map(tasks.map((p) => [p.id, p]));
+  } catch (e) {
+    ctx.deps.logger.warn("failed to list tasks, asking for each container's", { error: messageOf(e) });
+    return undefined;
+  }
+}
+
+/**
+ * A container's task, from the list when it is there. containerd's List leaves out a task
+ * whose shim cannot report its state (Get fails on it): a container that was running and is
+ * missing is asked for again, so such a failure still marks it unknown rather than exited.
+ */
+async function taskOf(ctx: ContainerContext, id: string, tasks: Map<string, Process> | undefined, wasRunning: boolean): Promise<Process | undefined> {
+  const listed = tasks?.get(id);
+  if (listed || (tasks && !wasRunning)) return listed;
   try {
     return (await ctx.deps.containerd.tasks.get({ containerId: id })).process;
   } catch (e) {
@@ -50,10 +68,10 @@ function taskFifos(fallback: FifoSet, p: Process): FifoSet {
 
 /**
  * Brings a checkpointed status up to date with the task (in memory: loadContainer
- * checkpoints the result once); returns the task when it runs.
+ * checkpoints the result once, if it changed); returns the task when it runs.
  */
-async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Process | undefined> {
-  const p = await taskOf(ctx, c.id);
+async function syncWithTask(ctx: ContainerContext, c: Container, tasks: Map<string, Process> | undefined): Promise<Process | undefined> {
+  const p = await taskOf(ctx, c.id, tasks, c.state === ContainerState.CONTAINER_RUNNING);
   if (!p) {
     const state = c.state;
     if (state === ContainerState.CONTAINER_CREATED) await createFifos(containerFifos(ctx, c.id, c.meta.config), ctx.fifos);
@@ -105,7 +123,7 @@ async function syncWithTask(ctx: ContainerContext, c: Container): Promise<Proces
   }
 }
 
-async function loadContainer(ctx: ContainerContext, record: ContainerdContainer): Promise<Container | undefined> {
+async function loadContainer(ctx: ContainerContext, record: ContainerdContainer, tasks: Map<string, Process> | undefined): Promise<Container | undefined> {
   const { logger } = ctx.deps;
   const meta = decodeContainerMetadata(record.extensions[CONTAINER_METADATA_EXTENSION]);
   if (!meta) {
@@ -115,8 +133,11 @@ async function loadContainer(ctx: ContainerContext, record: ContainerdContainer)
   const created = timestampNs(record.createdAt) ?? nowNs();
   const dirs = dirsOf(ctx, record.id);
   let status: ContainerStatus;
+  /** The checkpoint as read: rewritten only if recovery changed it. */
+  let saved: string | undefined;
   try {
     status = await readStatusCheckpoint(dirs.root);
+    saved = encodeStatusCheckpoint(status);
   } catch (e) {
     logger.warn("failed to load container status", { containerId: record.id, error: messageOf(e) });
     status = unknownStatus(created);
@@ -130,7 +151,7 @@ async function loadContainer(ctx: ContainerContext, record: ContainerdContainer)
     runtimeOptions: record.runtime?.options,
   });
   try {
-    const running = await syncWithTask(ctx, c);
+    const running = await syncWithTask(ctx, c, tasks);
     if (running) {
       const io = await openContainerIO(ctx, c, taskFifos(containerFifos(ctx, c.id, meta.config), running));
       c.io = io;
@@ -144,8 +165,9 @@ async function loadContainer(ctx: ContainerContext, record: ContainerdContainer)
       s.unknown = true;
     });
   }
-  // One write for all of the above; `stopped` resolves with it when the container is EXITED.
-  await ctx.containers.updateSync(c, () => undefined);
+  // One write for all of the above, only when recovery changed the checkpoint; `stopped`
+  // resolves with it, or did at construction for a container checkpointed EXITED.
+  if (encodeStatusCheckpoint(c.status) !== saved) await ctx.containers.updateSync(c, () => undefined);
   return c;
 }
 
@@ -158,9 +180,9 @@ async function removeOrphanDirs(base: string, known: Set<string>): Promise<void>
 
 export async function recoverContainers(ctx: ContainerContext): Promise<void> {
   const { containerd: cd, config, logger } = ctx.deps;
-  const res = await cd.containers.list({ filters: [`labels."${KIND_LABEL}"==${KIND_CONTAINER}`] });
+  const [res, tasks] = await Promise.all([cd.containers.list({ filters: [`labels."${KIND_LABEL}"==${KIND_CONTAINER}`] }), listTasks(ctx)]);
   await mapLimit(res.containers, 16, async (record) => {
-    const c = await loadContainer(ctx, record).catch((e) => {
+    const c = await loadContainer(ctx, record, tasks).catch((e) => {
       logger.warn("failed to load container", { containerId: record.id, error: messageOf(e) });
       return undefined;
     });

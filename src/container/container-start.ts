@@ -26,11 +26,14 @@ async function startTask(ctx: ContainerContext, c: Container): Promise<void> {
   if (sandbox.state !== "ready") throw failedPrecondition(`sandbox container "${c.meta.sandboxId}" is not running`);
 
   const fifos = containerFifos(ctx, c.id, c.meta.config);
+  // The snapshot's mounts are asked for while the FIFOs and the log file are opened.
+  const mountsCall = cd.snapshots.mounts({ snapshotter: c.record.snapshotter, key: c.record.snapshotKey });
+  mountsCall.catch(() => undefined);
   await createFifos(fifos, ctx.fifos);
   const io = await openContainerIO(ctx, c, fifos);
   c.io = io;
   try {
-    const { mounts } = await cd.snapshots.mounts({ snapshotter: c.record.snapshotter, key: c.record.snapshotKey });
+    const { mounts } = await mountsCall;
     await cd.tasks
       .create({ containerId: c.id, rootfs: mounts, stdin: fifos.stdin, stdout: fifos.stdout, stderr: fifos.stderr, terminal: fifos.terminal })
       .catch((e) => {

@@ -67,6 +67,11 @@ async function allExist(paths: string[]): Promise<boolean> {
   return (await Promise.all(paths.map(exists))).every(Boolean);
 }
 
+/** Whether a pod's hostname, hosts and resolv.conf are under <dir>/sandboxes/<id>. */
+export function podFilesIn(dir: string, id: string): Promise<boolean> {
+  return allExist(["hostname", "hosts", "resolv.conf"].map((f) => join(dir, "sandboxes", id, f)));
+}
+
 async function taskState(cd: Containerd, id: string): Promise<TaskState> {
   try {
     const s = (await cd.tasks.get({ containerId: id })).process?.status;
@@ -126,7 +131,7 @@ export async function takeInventory(cd: Containerd, o: InventoryOptions): Promis
       unreadable.push(r.id);
       continue;
     }
-    const files = (dir: string) => allExist(["hostname", "hosts", "resolv.conf"].map((f) => join(dir, "sandboxes", r.id, f)));
+    const files = (dir: string) => podFilesIn(dir, r.id);
     pods.push({
       id: r.id,
       name: meta.name,

@@ -1,8 +1,11 @@
 // PodSandboxStatus and ListPodSandbox, answered from the in-memory store.
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
+  ListPodSandboxResponseSchema,
   NamespaceMode,
   PodSandboxMetadataSchema,
+  PodSandboxSchema,
   PodSandboxState,
   type PodSandbox,
   type PodSandboxFilter,
@@ -104,21 +107,40 @@ export function filterSandboxes(all: Sandbox[], filter: PodSandboxFilter | undef
   return list.filter((s) => matchesLabels(s.meta.config.labels, filter.labelSelector));
 }
 
+function podSandboxOf(s: Sandbox): Omit<PodSandbox, "$typeName"> {
+  return {
+    id: s.meta.id,
+    metadata: s.meta.config.metadata ?? create(PodSandboxMetadataSchema),
+    state: criState(s),
+    createdAt: s.createdAt,
+    labels: s.meta.config.labels,
+    annotations: s.meta.config.annotations,
+    runtimeHandler: s.meta.runtimeHandler,
+  };
+}
+
+/**
+ * A pod's entry as encoded on the wire (length-prefixed), kept until its state changes
+ * (nothing else in it does), as ListContainers keeps its entries (container-list.ts).
+ */
+const encodedItems = new WeakMap<Sandbox, { state: PodSandboxState; data: Uint8Array }>();
+
+function encodedItem(s: Sandbox): Uint8Array {
+  const state = criState(s);
+  const hit = encodedItems.get(s);
+  if (hit && hit.state === state) return hit.data;
+  const data = new BinaryWriter().bytes(toBinary(PodSandboxSchema, create(PodSandboxSchema, podSandboxOf(s)))).finish();
+  encodedItems.set(s, { state, data });
+  return data;
+}
+
 export function listPodSandbox(_deps: CriDeps, state: PodState): RuntimeHandlers["listPodSandbox"] {
   return async (req) => {
     const items = filterSandboxes(state.sandboxes.list(), req.filter, (id) => state.sandboxes.find(id));
-    return {
-      items: items.map(
-        (s): Omit<PodSandbox, "$typeName"> => ({
-          id: s.meta.id,
-          metadata: s.meta.config.metadata ?? create(PodSandboxMetadataSchema),
-          state: criState(s),
-          createdAt: s.createdAt,
-          labels: s.meta.config.labels,
-          annotations: s.meta.config.annotations,
-          runtimeHandler: s.meta.runtimeHandler,
-        }),
-      ),
-    };
+    // The entries ride as field 1 ("items") in the reply's unknown fields, which protobuf-es
+    // writes as they are: the bytes on the wire are those of { items: [...] }.
+    const reply = create(ListPodSandboxResponseSchema);
+    reply.$unknown = items.map((s) => ({ no: 1, wireType: WireType.LengthDelimited, data: encodedItem(s) }));
+    return reply;
   };
 }

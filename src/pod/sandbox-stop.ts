@@ -38,16 +38,19 @@ export async function stopSandbox(deps: CriDeps, state: PodState, s: Sandbox, st
     await deleteTask(cd, id);
     // The exit handler usually got there first and sent the event; else it is sent here.
     if (state.sandboxes.setNotReady(s)) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
-    if (s.meta.netnsPath) {
+    const network = async () => {
+      if (!s.meta.netnsPath) return;
       if (await netnsExists(s.meta.netnsPath)) {
         await detachPodNetwork(deps.config, s.meta).catch((e) => {
           throw wrap(e, `failed to destroy network for sandbox "${id}"`);
         });
       }
       await removeNetns(s.meta.netnsPath);
-    }
+    };
     const paths = sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config));
-    await unmountSandboxShm(paths);
+    // The shm unmount (a child process) does not wait for the network teardown (CNI DEL and the netns unmount).
+    const [net] = await Promise.allSettled([network(), unmountSandboxShm(paths)]);
+    if (net.status === "rejected") throw net.reason;
   } finally {
     state.sandboxes.update(s, (st) => {
       st.stopping = false;

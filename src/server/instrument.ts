@@ -30,6 +30,14 @@ function idsOf(req: Record<string, unknown>): Record<string, string> {
 export interface InstrumentOptions {
   logger: Logger;
   isReady: () => boolean;
+  /**
+   * Settles when start-up ends (ready, or failed). Given, the server may listen before the
+   * handlers table is complete: a call whose handler is already there (Version) is answered
+   * at once, any other waits for start-up, then is looked up again (so an RPC crib does not
+   * serve still answers UNIMPLEMENTED, after start-up). Without it, calls before ready fail
+   * UNAVAILABLE.
+   */
+  whenReady?: Promise<void>;
   /** Called once per RPC when it ends, with its gRPC status name ("OK" on success): the metrics endpoint's counts and latencies. */
   observe?: (method: string, code: string, seconds: number) => void;
   /** --trace-file: one line per RPC with its containerd calls. */
@@ -48,9 +56,7 @@ export function instrumentService(
   const impl: grpc.UntypedServiceImplementation = {};
   for (const method of service.methods) {
     impl[method.localName] =
-      method.methodKind === "server_streaming"
-        ? streamingImpl(service, method, handlers[method.localName] as AnyStream | undefined, opts)
-        : unaryImpl(service, method, handlers[method.localName] as AnyUnary | undefined, opts);
+      method.methodKind === "server_streaming" ? streamingImpl(service, method, handlers, opts) : unaryImpl(service, method, handlers, opts);
   }
   return impl;
 }
@@ -83,59 +89,84 @@ function isRead(method: DescMethod): boolean {
   return read;
 }
 
-function precheck(service: DescService, method: DescMethod, handler: unknown, opts: InstrumentOptions): Error | null {
+/** `served`: a call start-up answers before ready (its handler was in the table from the start). */
+function precheck(service: DescService, method: DescMethod, handler: unknown, opts: InstrumentOptions, served: boolean): Error | null {
   if (!handler) return unimplemented(`${service.typeName}.${method.name} is not implemented by crib`);
-  if (!opts.isReady()) return unavailable("crib is not initialized yet");
+  if (!served && !opts.isReady()) return unavailable("crib is not initialized yet");
   return null;
 }
 
-function unaryImpl(service: DescService, method: DescMethod, handler: AnyUnary | undefined, opts: InstrumentOptions): grpc.handleUnaryCall<object, object> {
-  return (call, callback) => {
-    const started = process.hrtime.bigint();
-    const early = precheck(service, method, handler, opts);
-    if (early) {
-      logOutcome(opts, method, call.request as object, started, [], early);
-      callback(toServiceError(early));
-      return;
-    }
-    const { trace, result } = runTraced(() => (handler as AnyUnary)(call.request as never, call as never));
-    result.then(
-      (res) => {
-        logOutcome(opts, method, call.request as object, started, trace.calls, null);
-        callback(null, create(method.output, res as never));
-      },
-      (err: unknown) => {
-        logOutcome(opts, method, call.request as object, started, trace.calls, err);
-        callback(toServiceError(err));
-      },
-    );
-  };
+/**
+ * The handler for a call, once it may run: at once when crib is ready or the handler is
+ * already in the table; else after start-up (the table is complete then).
+ */
+function handlerFor<H>(handlers: Partial<Record<string, unknown>>, method: DescMethod, opts: InstrumentOptions, run: (h: H | undefined, served: boolean) => void): void {
+  const now = handlers[method.localName] as H | undefined;
+  if (opts.isReady() || !opts.whenReady) return run(now, false);
+  if (now) return run(now, true);
+  const later = () => run(handlers[method.localName] as H | undefined, false);
+  opts.whenReady.then(later, later);
 }
 
-function streamingImpl(service: DescService, method: DescMethod, handler: AnyStream | undefined, opts: InstrumentOptions): grpc.handleServerStreamingCall<object, object> {
-  return (call) => {
-    const started = process.hrtime.bigint();
-    const early = precheck(service, method, handler, opts);
-    if (early) {
-      logOutcome(opts, method, call.request as object, started, [], early);
-      call.emit("error", toServiceError(early));
-      return;
-    }
-    const send = (res: object) =>
-      new Promise<void>((resolve) => {
-        if (call.write(create(method.output, res as never))) resolve();
-        else call.once("drain", resolve);
-      });
-    const { trace, result } = runTraced(() => (handler as AnyStream)(call.request as never, send as never, call as never));
-    result.then(
-      () => {
-        logOutcome(opts, method, call.request as object, started, trace.calls, null);
-        call.end();
-      },
-      (err: unknown) => {
-        logOutcome(opts, method, call.request as object, started, trace.calls, err);
-        call.emit("error", toServiceError(err));
-      },
-    );
-  };
+function unaryImpl(service: DescService, method: DescMethod, handlers: Partial<Record<string, unknown>>, opts: InstrumentOptions): grpc.handleUnaryCall<object, object> {
+  return (call, callback) => handlerFor<AnyUnary>(handlers, method, opts, (handler, served) => unaryCall(service, method, handler, served, opts, call, callback));
+}
+
+function unaryCall(
+  service: DescService,
+  method: DescMethod,
+  handler: AnyUnary | undefined,
+  served: boolean,
+  opts: InstrumentOptions,
+  call: grpc.ServerUnaryCall<object, object>,
+  callback: grpc.sendUnaryData<object>,
+): void {
+  const started = process.hrtime.bigint();
+  const refused = precheck(service, method, handler, opts, served);
+  if (refused) {
+    logOutcome(opts, method, call.request as object, started, [], refused);
+    callback(toServiceError(refused));
+    return;
+  }
+  const { trace, result } = runTraced(() => (handler as AnyUnary)(call.request as never, call as never));
+  result.then(
+    (res) => {
+      logOutcome(opts, method, call.request as object, started, trace.calls, null);
+      callback(null, create(method.output, res as never));
+    },
+    (err: unknown) => {
+      logOutcome(opts, method, call.request as object, started, trace.calls, err);
+      callback(toServiceError(err));
+    },
+  );
+}
+
+function streamingImpl(service: DescService, method: DescMethod, handlers: Partial<Record<string, unknown>>, opts: InstrumentOptions): grpc.handleServerStreamingCall<object, object> {
+  return (call) => handlerFor<AnyStream>(handlers, method, opts, (handler, served) => streamingCall(service, method, handler, served, opts, call));
+}
+
+function streamingCall(service: DescService, method: DescMethod, handler: AnyStream | undefined, served: boolean, opts: InstrumentOptions, call: grpc.ServerWritableStream<object, object>): void {
+  const started = process.hrtime.bigint();
+  const refused = precheck(service, method, handler, opts, served);
+  if (refused) {
+    logOutcome(opts, method, call.request as object, started, [], refused);
+    call.emit("error", toServiceError(refused));
+    return;
+  }
+  const send = (res: object) =>
+    new Promise<void>((resolve) => {
+      if (call.write(create(method.output, res as never))) resolve();
+      else call.once("drain", resolve);
+    });
+  const { trace, result } = runTraced(() => (handler as AnyStream)(call.request as never, send as never, call as never));
+  result.then(
+    () => {
+      logOutcome(opts, method, call.request as object, started, trace.calls, null);
+      call.end();
+    },
+    (err: unknown) => {
+      logOutcome(opts, method, call.request as object, started, trace.calls, err);
+      call.emit("error", toServiceError(err));
+    },
+  );
 }

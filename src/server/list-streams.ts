@@ -67,14 +67,14 @@ async function sendChunks<D extends DescMessage>(
 }
 
 /**
- * The containers of a ListContainers reply: ListContainers keeps its entries wire-encoded in
- * the reply's unknown fields (field 1, length-prefixed: container-list.ts), so they are
- * decoded back here.
+ * The items of a ListContainers or ListPodSandbox reply: both keep their entries
+ * wire-encoded in the reply's unknown fields (field 1, length-prefixed: container-list.ts,
+ * pod/sandbox-status.ts), so they are decoded back here.
  */
-function listedContainers(r: { containers?: MessageInitShape<typeof ContainerSchema>[]; $unknown?: { no: number; data: Uint8Array }[] }): MessageInitShape<typeof ContainerSchema>[] {
-  const known = r.containers ?? [];
-  const encoded = (r.$unknown ?? []).filter((u) => u.no === 1).map((u) => fromBinary(ContainerSchema, new BinaryReader(u.data).bytes()));
-  return encoded.length === 0 ? known : [...known, ...encoded];
+function listedItems<D extends DescMessage>(schema: D, known: readonly MessageInitShape<D>[] | undefined, reply: object): MessageInitShape<D>[] {
+  const unknown = (reply as { $unknown?: { no: number; data: Uint8Array }[] }).$unknown;
+  const encoded = (unknown ?? []).filter((u) => u.no === 1).map((u) => fromBinary(schema, new BinaryReader(u.data).bytes()) as MessageInitShape<D>);
+  return encoded.length === 0 ? [...(known ?? [])] : [...(known ?? []), ...encoded];
 }
 
 /** Stream handlers for the runtime List RPCs crib serves (one missing List leaves its Stream UNIMPLEMENTED). */
@@ -84,13 +84,13 @@ export function runtimeStreamHandlers(h: Partial<RuntimeHandlers>): Partial<Runt
   if (listPodSandbox) {
     out.streamPodSandboxes = async (req, send, call) => {
       const r = await listPodSandbox(create(ListPodSandboxRequestSchema, { filter: req.filter }), call as never);
-      await sendChunks(PodSandboxSchema, r.items ?? [], (podSandboxes) => send({ podSandboxes }), call);
+      await sendChunks(PodSandboxSchema, listedItems(PodSandboxSchema, r.items, r), (podSandboxes) => send({ podSandboxes }), call);
     };
   }
   if (listContainers) {
     out.streamContainers = async (req, send, call) => {
       const r = await listContainers(create(ListContainersRequestSchema, { filter: req.filter }), call as never);
-      await sendChunks(ContainerSchema, listedContainers(r), (containers) => send({ containers }), call);
+      await sendChunks(ContainerSchema, listedItems(ContainerSchema, r.containers, r), (containers) => send({ containers }), call);
     };
   }
   if (listContainerStats) {

@@ -10,13 +10,14 @@ import { introspectHandlerFeatures } from "../common/handler-features.js";
 import { failedPrecondition, unavailable, wrap } from "../errors.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import type { CriDeps } from "../common/deps.js";
+import type { CriDeps, ImageHandlers, RuntimeHandlers } from "../common/deps.js";
 import { instrumentService } from "./instrument.js";
 import { prepareSocketPath, restrictSocket } from "./socket.js";
 import { refuseUnadoptablePods } from "../migrate/adoption-guard.js";
 import { lockInstance } from "./instance-lock.js";
 import { imageHandlers, runtimeHandlers, startServices, type Services } from "./handlers.js";
 import { TraceRecorder } from "../trace/recorder.js";
+import { version } from "../runtime/runtime-version.js";
 
 export interface Crib {
   deps: CriDeps;
@@ -64,15 +65,24 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
     const ownOOMScoreAdj = Number((await readFile("/proc/self/oom_score_adj", "utf8")).trim());
     const handlerFeatures = await introspectHandlerFeatures(containerd, config, logger);
     const deps: CriDeps = { config, containerd, capabilities, logger, ownOOMScoreAdj, handlerFeatures };
-    services = await traced("(start-up)", () => startServices(deps));
 
+    // The socket answers while the stores are recovered (seconds with hundreds of
+    // containers): Version at once, every other RPC once start-up is done (it waits; the
+    // tables are filled then). containerd's CRI refuses calls until it has recovered.
+    const runtimeTable: Partial<RuntimeHandlers> = { version: version(deps) };
+    const imageTable: Partial<ImageHandlers> = {};
+    let started!: () => void;
+    let failed!: (e: unknown) => void;
+    const whenReady = new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject)));
+    whenReady.catch(() => undefined);
     server = new grpc.Server({
       "grpc.max_receive_message_length": 16 << 20,
       "grpc.max_send_message_length": 16 << 20,
     });
-    const opts = { logger, isReady: () => ready, observe: services.metrics?.observeRpc, recorder };
-    server.addService(grpcServiceDefinition(RuntimeService), instrumentService(RuntimeService, runtimeHandlers(deps, services), opts));
-    server.addService(grpcServiceDefinition(ImageService), instrumentService(ImageService, imageHandlers(deps, services), opts));
+    const observe = (method: string, code: string, seconds: number) => services?.metrics?.observeRpc(method, code, seconds);
+    const opts = { logger, isReady: () => ready, whenReady, observe, recorder };
+    server.addService(grpcServiceDefinition(RuntimeService), instrumentService(RuntimeService, runtimeTable, opts));
+    server.addService(grpcServiceDefinition(ImageService), instrumentService(ImageService, imageTable, opts));
 
     await prepareSocketPath(config.listen);
     const srv = server;
@@ -80,7 +90,16 @@ export async function startCrib(config: Config, logger: Logger): Promise<Crib> {
       srv.bindAsync(`unix://${config.listen}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
     );
     await restrictSocket(config.listen);
+    logger.info("listening, recovering state", { listen: config.listen });
+
+    services = await traced("(start-up)", () => startServices(deps)).catch((e: unknown) => {
+      failed(e);
+      throw e;
+    });
+    Object.assign(runtimeTable, runtimeHandlers(deps, services));
+    Object.assign(imageTable, imageHandlers(deps, services));
     ready = true;
+    started();
     logger.info("serving CRI", { listen: config.listen });
 
     const running = server;
