@@ -7,6 +7,7 @@ import { ContainerState, type ContainerConfig, type ContainerResources } from ".
 import { failedPrecondition, notFound } from "../errors.js";
 import type { OciSpec } from "../oci/spec-types.js";
 import { NameIndex } from "../common/name-index.js";
+import { findByIdOrPrefix } from "../common/id-prefix.js";
 
 /** What containerd keeps in the container's metadata extension; immutable once created. */
 export interface ContainerMetadata {
@@ -286,17 +287,7 @@ export class ContainerStore {
   }
 
   find(idOrPrefix: string): Container | undefined {
-    if (idOrPrefix === "") return undefined;
-    const exact = this.byId.get(idOrPrefix);
-    if (exact) return exact;
-    let found: Container | undefined;
-    for (const [id, c] of this.byId) {
-      if (id.startsWith(idOrPrefix)) {
-        if (found) return undefined; // ambiguous prefix
-        found = c;
-      }
-    }
-    return found;
+    return findByIdOrPrefix(this.byId, idOrPrefix);
   }
 
   /** The live container holding a name, if any. */

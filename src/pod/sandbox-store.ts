@@ -5,6 +5,7 @@
 import type { PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { notFound } from "../errors.js";
 import { NameIndex } from "../common/name-index.js";
+import { findByIdOrPrefix } from "../common/id-prefix.js";
 
 export type SandboxState = "ready" | "notready" | "unknown";
 
@@ -59,17 +60,7 @@ export class SandboxStore {
   }
 
   find(idOrPrefix: string): Sandbox | undefined {
-    if (idOrPrefix === "") return undefined;
-    const exact = this.byId.get(idOrPrefix);
-    if (exact) return exact;
-    let found: Sandbox | undefined;
-    for (const [id, s] of this.byId) {
-      if (id.startsWith(idOrPrefix)) {
-        if (found) return undefined; // ambiguous prefix
-        found = s;
-      }
-    }
-    return found;
+    return findByIdOrPrefix(this.byId, idOrPrefix);
   }
 
   delete(id: string): void {
