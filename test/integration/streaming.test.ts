@@ -113,6 +113,11 @@ function readUntil(stream: NodeJS.ReadableStream, done: (text: string) => boolea
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** kubectl's stderr without client-go's klog lines ("E1203 16:09:06.961636   15631 websocket.go:296] ..."). */
+function withoutKlogLines(stderr: string): string {
+  return stderr.replace(/^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [\w.-]+:\d+\] .*\n/gm, "");
+}
+
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -564,7 +569,10 @@ describe("streaming", () => {
         const firstUpgrade = api.upgrades.length;
         const exec = await kubectl(["exec", "web", "-c", "main", "--", "sh", "-c", "echo out; echo err >&2; exit 3"], { env });
         assert.equal(exec.stdout, "out\n");
-        assert.match(exec.stderr, /^err\n/);
+        // client-go may log (klog, to kubectl's stderr) "Unknown stream id 1, discarding
+        // message" when the session-up message kubelet's protocol sends on stdout arrives
+        // before kubectl registered that stream: kubectl's own race, not the container's output.
+        assert.match(withoutKlogLines(exec.stderr), /^err\n/);
         assert.equal(exec.code, 3, exec.stderr);
         const piped = await kubectl(["exec", "-i", "web", "-c", "main", "--", "cat"], { env, input: "piped\n" });
         assert.deepEqual([piped.stdout, piped.code], ["piped\n", 0]);
