@@ -2,11 +2,13 @@
 // containerd's pkg/netns: a new namespace is pinned by bind-mounting it onto an empty
 // file <dir>/cni-<uuid>, so it outlives every process in it; removal is a lazy unmount
 // plus unlink and is idempotent. Node cannot unshare(2), so util-linux's
-// `unshare --net=<file>` does the unshare and the bind mount in a child process.
+// `unshare --net=<file>` does the unshare and the bind mount, run (like umount) by the
+// long-lived helper shell (io/command-helper.ts) rather than forked from crib.
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readFile, realpath, rm, statfs, lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { describeExit, runCommand } from "../io/run-command.js";
+import { runHelped } from "../io/command-helper.js";
+import { describeExit } from "../io/run-command.js";
 
 /** Where `ip netns` and containerd (without netns_mounts_under_state_dir) pin namespaces. */
 export const DEFAULT_NETNS_DIR = "/var/run/netns";
@@ -58,7 +60,7 @@ export function findMount(mounts: readonly MountInfo[], path: string): MountInfo
 }
 
 async function run(file: string, args: string[]): Promise<void> {
-  const r = await runCommand(file, args, { timeoutMs: COMMAND_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
+  const r = await runHelped(file, args, { timeoutMs: COMMAND_TIMEOUT_MS });
   if (r.code !== 0) {
     const detail = r.stderr.trim() || r.stdout.trim();
     throw new Error(`${file} ${args.join(" ")}: ${describeExit(r, COMMAND_TIMEOUT_MS)}${detail ? `: ${detail}` : ""}`);

@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import type { DNSConfig, PodSandboxConfig } from "../gen/runtime/v1/api_pb.js";
 import { NamespaceMode } from "../gen/runtime/v1/api_pb.js";
 import { invalidArgument } from "../errors.js";
-import { runCommand, describeExit } from "../io/run-command.js";
+import { describeExit } from "../io/run-command.js";
+import { runHelped } from "../io/command-helper.js";
 
 export interface SandboxPaths {
   rootDir: string;
@@ -73,14 +74,14 @@ export async function setupSandboxFiles(p: SandboxPaths, c: PodSandboxConfig): P
   else await copyFile("/etc/resolv.conf", p.resolvConf);
   if (!isHostIpc(c)) {
     await mkdir(p.shm, { recursive: true, mode: 0o700 });
-    const r = await runCommand("mount", ["-t", "tmpfs", "-o", SHM_OPTIONS, "shm", p.shm]);
+    const r = await runHelped("mount", ["-t", "tmpfs", "-o", SHM_OPTIONS, "shm", p.shm]);
     if (r.code !== 0) throw new Error(`failed to mount sandbox shm ${p.shm}: ${describeExit(r)}`);
   }
 }
 
 /**
  * Whether something is mounted at `path` (its device differs from its parent's). Asked
- * before running `umount`: a child process costs crib ~5-10 ms of CPU, and StopPodSandbox
+ * before running `umount`: even through the helper shell it is a process, and StopPodSandbox
  * already unmounted what RemovePodSandbox would unmount again.
  */
 export async function isMountPoint(path: string): Promise<boolean> {
@@ -94,7 +95,7 @@ export async function isMountPoint(path: string): Promise<boolean> {
 
 /** Lazily unmounts the pod's own shm when it is mounted (a container still holding it must not make this fail). */
 export async function unmountSandboxShm(p: SandboxPaths): Promise<void> {
-  if (p.shm !== "/dev/shm" && (await isMountPoint(p.shm))) await runCommand("umount", ["-l", p.shm]).catch(() => undefined);
+  if (p.shm !== "/dev/shm" && (await isMountPoint(p.shm))) await runHelped("umount", ["-l", p.shm]).catch(() => undefined);
 }
 
 /** Unmounts shm and removes both dirs; safe to call again. */
