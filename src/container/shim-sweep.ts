@@ -58,13 +58,25 @@ export function parsePpid(stat: string): number {
   return Number(rest[1]);
 }
 
+/** The command name in /proc/<pid>/stat ("pid (comm) S ppid ..."), at most 15 bytes. */
+export function parseComm(stat: string): string {
+  return stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+}
+
+/**
+ * Every process's parent, and the command line of those whose name says shim: the sweep
+ * runs every 15 s on a node with hundreds of processes, so the other command lines are not
+ * read (the kernel truncates comm to 15 bytes: "containerd-shim").
+ */
 async function processes(): Promise<Proc[]> {
   const out: Proc[] = [];
   for (const name of await readdir("/proc").catch(() => [] as string[])) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const [cmdline, stat] = await Promise.all([readFile(`/proc/${name}/cmdline`, "utf8"), readFile(`/proc/${name}/stat`, "utf8")]);
-      out.push({ pid: Number(name), ppid: parsePpid(stat), argv: cmdline.split("\0").filter(Boolean) });
+      const stat = await readFile(`/proc/${name}/stat`, "utf8");
+      const shim = parseComm(stat).startsWith("containerd-shim");
+      const argv = shim ? (await readFile(`/proc/${name}/cmdline`, "utf8")).split("\0").filter(Boolean) : [];
+      out.push({ pid: Number(name), ppid: parsePpid(stat), argv });
     } catch {
       /* exited meanwhile */
     }

@@ -42,9 +42,15 @@ export interface RpcTrace {
 
 const storage = new AsyncLocalStorage<RpcTrace>();
 
-export function runTraced<T>(fn: () => Promise<T>): { trace: RpcTrace; result: Promise<T> } {
+/**
+ * Runs an RPC's handler with its containerd calls attributed to the returned trace; with
+ * `attribute` false (nobody reads the calls: no debug log, no trace file), fn runs as it is
+ * and the trace stays empty. Node 20's AsyncLocalStorage, once run, hooks the creation of
+ * every promise and native handle in the process: about 5% of a read's CPU.
+ */
+export function runTraced<T>(fn: () => Promise<T>, attribute = true): { trace: RpcTrace; result: Promise<T> } {
   const trace: RpcTrace = { calls: [] };
-  return { trace, result: storage.run(trace, fn) };
+  return { trace, result: attribute ? storage.run(trace, fn) : fn() };
 }
 
 /** Runs fn (sync or async) with calls attributed to the given trace. */

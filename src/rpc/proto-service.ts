@@ -11,8 +11,24 @@ export function methodPath(service: DescService, method: DescMethod): string {
   return `/${service.typeName}/${method.name}`;
 }
 
+/**
+ * A reply already in wire bytes, written by hand on a hot path (src/rpc/wire-out.ts): the
+ * server sends the bytes as they are, with no create() and no reflective toBinary.
+ */
+export class EncodedReply<D extends DescMessage = DescMessage> {
+  constructor(
+    readonly schema: D,
+    readonly bytes: Buffer,
+  ) {}
+}
+
+/** A handler's reply as a message (decoded back when it was encoded by hand), for code that reads it. */
+export function decodedReply<D extends DescMessage>(reply: MessageInitShape<D> | EncodedReply<D>): MessageInitShape<D> {
+  return reply instanceof EncodedReply ? (fromBinary(reply.schema, reply.bytes) as MessageInitShape<D>) : reply;
+}
+
 function serializer<D extends DescMessage>(schema: D) {
-  return (value: MessageShape<D>): Buffer => Buffer.from(toBinary(schema, value));
+  return (value: MessageShape<D> | EncodedReply<D>): Buffer => (value instanceof EncodedReply ? value.bytes : Buffer.from(toBinary(schema, value)));
 }
 
 function deserializer<D extends DescMessage>(schema: D) {
@@ -40,7 +56,7 @@ type In<M> = M extends { input: infer I extends DescMessage } ? I : never;
 type Out<M> = M extends { output: infer O extends DescMessage } ? O : never;
 
 /** A unary handler: request message in, response (init shape) out. */
-export type UnaryHandler<M> = (req: MessageShape<In<M>>, call: grpc.ServerUnaryCall<MessageShape<In<M>>, unknown>) => Promise<MessageInitShape<Out<M>>>;
+export type UnaryHandler<M> = (req: MessageShape<In<M>>, call: grpc.ServerUnaryCall<MessageShape<In<M>>, unknown>) => Promise<MessageInitShape<Out<M>> | EncodedReply<Out<M>>>;
 /** A server-streaming handler writes responses with `send` until it resolves. */
 export type StreamHandler<M> = (
   req: MessageShape<In<M>>,

@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { runTraced, type TracedCall } from "../containerd/trace.js";
+import { EncodedReply } from "../rpc/proto-service.js";
 import { Code, codeOf, messageOf, toServiceError, unavailable, unimplemented } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { TraceRecorder } from "../trace/recorder.js";
@@ -82,6 +83,11 @@ function logOutcome(opts: InstrumentOptions, method: DescMethod, req: unknown, s
   }
 }
 
+/** Whether an RPC's containerd calls are read by anyone: the debug log line or the trace file. */
+function attributes(opts: InstrumentOptions): boolean {
+  return opts.recorder !== undefined || opts.logger.isDebugEnabled();
+}
+
 const readMethods = new WeakMap<DescMethod, boolean>();
 function isRead(method: DescMethod): boolean {
   let read = readMethods.get(method);
@@ -128,11 +134,11 @@ function unaryCall(
     callback(toServiceError(refused));
     return;
   }
-  const { trace, result } = runTraced(() => (handler as AnyUnary)(call.request as never, call as never));
+  const { trace, result } = runTraced(() => (handler as AnyUnary)(call.request as never, call as never), attributes(opts));
   result.then(
     (res) => {
       logOutcome(opts, method, call.request as object, started, trace.calls, null);
-      callback(null, create(method.output, res as never));
+      callback(null, res instanceof EncodedReply ? res : create(method.output, res as never));
     },
     (err: unknown) => {
       logOutcome(opts, method, call.request as object, started, trace.calls, err);
@@ -158,7 +164,7 @@ function streamingCall(service: DescService, method: DescMethod, handler: AnyStr
       if (call.write(create(method.output, res as never))) resolve();
       else call.once("drain", resolve);
     });
-  const { trace, result } = runTraced(() => (handler as AnyStream)(call.request as never, send as never, call as never));
+  const { trace, result } = runTraced(() => (handler as AnyStream)(call.request as never, send as never, call as never), attributes(opts));
   result.then(
     () => {
       logOutcome(opts, method, call.request as object, started, trace.calls, null);

@@ -22,6 +22,7 @@ import {
   PodSandboxStatsSchema,
 } from "../gen/runtime/v1/api_pb.js";
 import type { ImageHandlers, RuntimeHandlers } from "../common/deps.js";
+import { decodedReply } from "../rpc/proto-service.js";
 
 export const STREAM_CHUNK_MAX_BYTES = 15 << 20;
 export const STREAM_CHUNK_MAX_ITEMS = 5000;
@@ -83,31 +84,31 @@ export function runtimeStreamHandlers(h: Partial<RuntimeHandlers>): Partial<Runt
   const { listPodSandbox, listContainers, listContainerStats, listPodSandboxStats, listPodSandboxMetrics } = h;
   if (listPodSandbox) {
     out.streamPodSandboxes = async (req, send, call) => {
-      const r = await listPodSandbox(create(ListPodSandboxRequestSchema, { filter: req.filter }), call as never);
+      const r = decodedReply(await listPodSandbox(create(ListPodSandboxRequestSchema, { filter: req.filter }), call as never));
       await sendChunks(PodSandboxSchema, listedItems(PodSandboxSchema, r.items, r), (podSandboxes) => send({ podSandboxes }), call);
     };
   }
   if (listContainers) {
     out.streamContainers = async (req, send, call) => {
-      const r = await listContainers(create(ListContainersRequestSchema, { filter: req.filter }), call as never);
+      const r = decodedReply(await listContainers(create(ListContainersRequestSchema, { filter: req.filter }), call as never));
       await sendChunks(ContainerSchema, listedItems(ContainerSchema, r.containers, r), (containers) => send({ containers }), call);
     };
   }
   if (listContainerStats) {
     out.streamContainerStats = async (req, send, call) => {
-      const r = await listContainerStats(create(ListContainerStatsRequestSchema, { filter: req.filter }), call as never);
+      const r = decodedReply(await listContainerStats(create(ListContainerStatsRequestSchema, { filter: req.filter }), call as never));
       await sendChunks(ContainerStatsSchema, r.stats ?? [], (containerStats) => send({ containerStats }), call);
     };
   }
   if (listPodSandboxStats) {
     out.streamPodSandboxStats = async (req, send, call) => {
-      const r = await listPodSandboxStats(create(ListPodSandboxStatsRequestSchema, { filter: req.filter }), call as never);
+      const r = decodedReply(await listPodSandboxStats(create(ListPodSandboxStatsRequestSchema, { filter: req.filter }), call as never));
       await sendChunks(PodSandboxStatsSchema, r.stats ?? [], (podSandboxStats) => send({ podSandboxStats }), call);
     };
   }
   if (listPodSandboxMetrics) {
     out.streamPodSandboxMetrics = async (_req, send, call) => {
-      const r = await listPodSandboxMetrics(create(ListPodSandboxMetricsRequestSchema, {}), call as never);
+      const r = decodedReply(await listPodSandboxMetrics(create(ListPodSandboxMetricsRequestSchema, {}), call as never));
       await sendChunks(PodSandboxMetricsSchema, r.podMetrics ?? [], (podSandboxMetrics) => send({ podSandboxMetrics }), call);
     };
   }
@@ -119,7 +120,7 @@ export function imageStreamHandlers(h: Partial<ImageHandlers>): Partial<ImageHan
   if (!listImages) return {};
   return {
     streamImages: async (req, send, call) => {
-      const r = await listImages(create(ListImagesRequestSchema, { filter: req.filter }), call as never);
+      const r = decodedReply(await listImages(create(ListImagesRequestSchema, { filter: req.filter }), call as never));
       await sendChunks(ImageSchema, r.images ?? [], (images) => send({ images }), call);
     },
   };

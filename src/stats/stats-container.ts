@@ -4,23 +4,32 @@
 // writable layer from Snapshots.Usage (refreshed in the background, see
 // stats/writable-layer.ts). A container without a task (created, exited) is reported with
 // its attributes and writable layer only.
-import type { ContainerStatsFilter } from "../gen/runtime/v1/api_pb.js";
+import { create, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import {
+  ContainerAttributesSchema,
+  ContainerStatsResponseSchema,
+  ListContainerStatsResponseSchema,
+  type ContainerStatsFilter,
+} from "../gen/runtime/v1/api_pb.js";
 import type { Container } from "../container/container-store.js";
 import { sampleOf } from "./cgroup-sample.js";
 import { criContainerStats, criWritableLayer, type ContainerStatsInit } from "./cri-stats.js";
-import { mapLimit } from "../common/map-limit.js";
+import type { LayerUsage } from "./writable-layer.js";
 import { matchesFilter } from "../container/container-list.js";
 import type { RuntimeHandlers } from "../common/deps.js";
+import { writeContainerStats } from "./stats-wire.js";
+import { WireOut } from "../rpc/wire-out.js";
+import { EncodedReply } from "../rpc/proto-service.js";
 import { forgetTheGone, taskMetrics, type StatsContext, type TaskMetrics } from "./stats-context.js";
-
-/** Snapshots.Usage calls in flight at once on a first request. */
-const LAYER_CONCURRENCY = 8;
 
 export async function statsOfContainers(ctx: StatsContext, containers: readonly Container[], metrics: Map<string, TaskMetrics>): Promise<Map<string, ContainerStatsInit>> {
   const out = new Map<string, ContainerStatsInit>();
   const nowNs = BigInt(Date.now()) * 1_000_000n;
-  await mapLimit(containers, LAYER_CONCURRENCY, async (c) => {
-    const layer = await ctx.layers.get(c.record.snapshotter, c.record.snapshotKey);
+  // Known layer usages come back at once; only layers never measured are waited for.
+  const known = containers.map((c) => ctx.layers.get(c.record.snapshotter, c.record.snapshotKey));
+  const layers = known.some((l) => l instanceof Promise) ? await Promise.all(known) : (known as (LayerUsage | undefined)[]);
+  containers.forEach((c, i) => {
+    const layer = layers[i];
     const config = c.meta.config;
     const m = metrics.get(c.id);
     let sample: Parameters<typeof criContainerStats>[0]["sample"];
@@ -41,10 +50,28 @@ export async function statsOfContainers(ctx: StatsContext, containers: readonly 
   return out;
 }
 
-/** Stats of the given containers, in their order. */
-export async function collectContainerStats(ctx: StatsContext, containers: readonly Container[]): Promise<ContainerStatsInit[]> {
+/** A container's ContainerAttributes as encoded on the wire: they never change, so they are encoded once. */
+const encodedAttributes = new WeakMap<Container["meta"], Uint8Array>();
+
+function attributesOf(c: Container, stats: ContainerStatsInit): Uint8Array {
+  let data = encodedAttributes.get(c.meta);
+  if (!data) encodedAttributes.set(c.meta, (data = toBinary(ContainerAttributesSchema, create(ContainerAttributesSchema, stats.attributes))));
+  return data;
+}
+
+/**
+ * A reply whose field 1 holds the stats of the given containers, in their order, written
+ * by hand (src/stats/stats-wire.ts): ContainerStatsResponse's `stats` and
+ * ListContainerStatsResponse's repeated `stats` are both field 1.
+ */
+async function encodedStatsReply<D extends DescMessage>(ctx: StatsContext, schema: D, containers: readonly Container[]): Promise<EncodedReply<D>> {
   const byId = await statsOfContainers(ctx, containers, await taskMetrics(ctx, containers));
-  return containers.flatMap((c) => byId.get(c.id) ?? []);
+  const w = new WireOut();
+  for (const c of containers) {
+    const s = byId.get(c.id);
+    if (s) writeContainerStats(w, 1, attributesOf(c, s), s);
+  }
+  return new EncodedReply(schema, w.finish());
 }
 
 /** The containers a stats filter selects; ids and pod ids may be unique prefixes (containerd's normalize). */
@@ -63,15 +90,14 @@ export function containersForStats(ctx: StatsContext, f: ContainerStatsFilter | 
 export function containerStats(ctx: StatsContext): RuntimeHandlers["containerStats"] {
   return async (req) => {
     const c = ctx.containers.get(req.containerId);
-    const [stats] = await collectContainerStats(ctx, [c]);
-    return { stats };
+    return encodedStatsReply(ctx, ContainerStatsResponseSchema, [c]);
   };
 }
 
 export function listContainerStats(ctx: StatsContext): RuntimeHandlers["listContainerStats"] {
   return async (req) => {
-    const stats = await collectContainerStats(ctx, containersForStats(ctx, req.filter));
+    const reply = await encodedStatsReply(ctx, ListContainerStatsResponseSchema, containersForStats(ctx, req.filter));
     forgetTheGone(ctx);
-    return { stats };
+    return reply;
   };
 }

@@ -15,6 +15,12 @@ export interface LayerUsage {
 }
 
 export const REFRESH_MS = 10_000;
+/**
+ * Snapshots.Usage calls in flight at once: with hundreds of containers, every layer goes
+ * stale in the same second, and 500 concurrent directory walks in containerd delayed every
+ * other call for as long.
+ */
+export const MEASURE_CONCURRENCY = 8;
 
 interface Entry {
   value: LayerUsage | undefined;
@@ -24,6 +30,8 @@ interface Entry {
 
 export class WritableLayerUsage {
   private readonly entries = new Map<string, Entry>();
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     private readonly cd: Containerd,
@@ -32,8 +40,13 @@ export class WritableLayerUsage {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The latest usage of the snapshot; undefined when it cannot be measured (gone). */
-  async get(snapshotter: string, key: string): Promise<LayerUsage | undefined> {
+  /**
+   * The latest usage of the snapshot, at once when one is known (a stale one is refreshed
+   * in the background); else a promise of the first measurement, undefined when it cannot
+   * be measured (gone). Stats of hundreds of containers read hundreds of these: no promise
+   * is made for a known value.
+   */
+  get(snapshotter: string, key: string): LayerUsage | Promise<LayerUsage | undefined> {
     const id = `${snapshotter}/${key}`;
     let e = this.entries.get(id);
     if (!e) {
@@ -46,6 +59,8 @@ export class WritableLayerUsage {
   }
 
   private async measure(snapshotter: string, key: string, e: Entry): Promise<LayerUsage | undefined> {
+    if (this.inFlight >= MEASURE_CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight++;
     try {
       const u = await this.cd.snapshots.usage({ snapshotter, key });
       e.value = { timestamp: BigInt(this.now()) * 1_000_000n, usedBytes: u.size > 0n ? u.size : 0n, inodesUsed: u.inodes > 0n ? u.inodes : 0n };
@@ -54,6 +69,8 @@ export class WritableLayerUsage {
       this.logger.debug("writable layer usage unavailable", { snapshotter, key, error: messageOf(err) });
     } finally {
       e.refreshing = undefined;
+      this.inFlight--;
+      this.waiting.shift()?.();
     }
     return e.value;
   }

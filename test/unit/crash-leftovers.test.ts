@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cgroupfsPath, cgroupMountPoints } from "../../src/common/cgroup-leftovers.js";
-import { parsePpid, parseShimArgv } from "../../src/container/shim-sweep.js";
+import { parseComm, parsePpid, parseShimArgv } from "../../src/container/shim-sweep.js";
 
 test("cgroupfsPath: a cgroupfs path is kept, the systemd form, roots and climbs are not", () => {
   const cases: Array<[string | undefined, string | undefined]> = [
@@ -45,4 +45,10 @@ test("parseShimArgv: the shim daemon's flags; helpers (start, delete) and other 
 test("parsePpid: the parent pid, whatever the command name holds", () => {
   assert.equal(parsePpid("123 (sh) S 45 123 123 0 -1"), 45);
   assert.equal(parsePpid("123 (a) b (c) S 9 1 1 0"), 9);
+});
+
+test("parseComm: the command name, spaces and parentheses included, as the shim sweep filters on it", () => {
+  assert.equal(parseComm("4242 (containerd-shim) S 1 4242 4242 0 -1"), "containerd-shim");
+  assert.equal(parseComm("123 (a) b (c) S 9 1 1 0"), "a) b (c");
+  assert.equal(parseComm("77 (sleep) S 4242 77 77 0"), "sleep");
 });

@@ -6,6 +6,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ListPodSandboxRequestSchema, ListPodSandboxResponseSchema, PodSandboxConfigSchema, PodSandboxState } from "../../src/gen/runtime/v1/api_pb.js";
 import { SandboxStore, type Sandbox } from "../../src/pod/sandbox-store.js";
 import { listPodSandbox } from "../../src/pod/sandbox-status.js";
+import { decodedReply } from "../../src/rpc/proto-service.js";
 
 function sandbox(i: number): Sandbox {
   const config = create(PodSandboxConfigSchema, {
@@ -39,7 +40,7 @@ function expectedItem(s: Sandbox) {
 
 async function listed(store: SandboxStore, filter?: object): Promise<Uint8Array> {
   const handler = listPodSandbox({} as never, { sandboxes: store } as never);
-  return toBinary(ListPodSandboxResponseSchema, create(ListPodSandboxResponseSchema, await handler(create(ListPodSandboxRequestSchema, filter ? { filter } : {}), {} as never)));
+  return toBinary(ListPodSandboxResponseSchema, create(ListPodSandboxResponseSchema, decodedReply(await handler(create(ListPodSandboxRequestSchema, filter ? { filter } : {}), {} as never))));
 }
 
 test("the pre-encoded reply is byte-identical to encoding the items, for 0, 1 and many pods", async () => {
