@@ -2,8 +2,9 @@
 // pod sandbox id may be unique prefixes (a prefix matching several ids matches nothing),
 // state is exact, every label selector pair must match.
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { ContainerSchema, ListContainersResponseSchema, type ContainerFilter, type ContainerState, type ListContainersResponse } from "../gen/runtime/v1/api_pb.js";
+import { ContainerSchema, ListContainersResponseSchema, type ContainerFilter, type ContainerState } from "../gen/runtime/v1/api_pb.js";
+import { EncodedReply } from "../rpc/proto-service.js";
+import { WireOut } from "../rpc/wire-out.js";
 import type { Container } from "./container-store.js";
 import type { RuntimeHandlers } from "../common/deps.js";
 import type { ContainerContext } from "./container-context.js";
@@ -34,7 +35,7 @@ export function matchesFilter(c: Container, f: Pick<ContainerFilter, "id" | "pod
 }
 
 /**
- * A container's entry as encoded on the wire (length-prefixed), kept until its state
+ * A container's entry as encoded on the wire (field 1's tag, length, message), kept until its state
  * changes (nothing else in it does): the kubelet lists every container about once a
  * second, and encoding hundreds of them each time was most of crib's CPU.
  */
@@ -44,20 +45,14 @@ function encodedEntry(c: Container): Uint8Array {
   const state = c.state;
   const hit = encodedEntries.get(c);
   if (hit && hit.state === state) return hit.data;
-  const data = new BinaryWriter().bytes(toBinary(ContainerSchema, create(ContainerSchema, criContainer(c)))).finish();
+  const data = new WireOut(256).bytes(1, toBinary(ContainerSchema, create(ContainerSchema, criContainer(c)))).finish();
   encodedEntries.set(c, { state, data });
   return data;
 }
 
-/**
- * The reply with its entries pre-encoded: carried as field 1 ("containers") in the
- * message's unknown fields, which protobuf-es writes as they are, so the bytes on the
- * wire are those of { containers: [...] }.
- */
-export function listContainersReply(containers: readonly Container[]): ListContainersResponse {
-  const reply = create(ListContainersResponseSchema);
-  reply.$unknown = containers.map((c) => ({ no: 1, wireType: WireType.LengthDelimited, data: encodedEntry(c) }));
-  return reply;
+/** The reply as the wire bytes of { containers: [...] }: the entries, one after the other. */
+export function listContainersReply(containers: readonly Container[]): EncodedReply<typeof ListContainersResponseSchema> {
+  return new EncodedReply(ListContainersResponseSchema, Buffer.concat(containers.map(encodedEntry)));
 }
 
 export function listContainers(ctx: ContainerContext): RuntimeHandlers["listContainers"] {

@@ -1,6 +1,7 @@
 // PodSandboxStatus and ListPodSandbox, answered from the in-memory store.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { EncodedReply } from "../rpc/proto-service.js";
+import { WireOut } from "../rpc/wire-out.js";
 import {
   ListPodSandboxResponseSchema,
   NamespaceMode,
@@ -120,7 +121,7 @@ function podSandboxOf(s: Sandbox): Omit<PodSandbox, "$typeName"> {
 }
 
 /**
- * A pod's entry as encoded on the wire (length-prefixed), kept until its state changes
+ * A pod's entry as encoded on the wire (field 1's tag, length, message), kept until its state changes
  * (nothing else in it does), as ListContainers keeps its entries (container-list.ts).
  */
 const encodedItems = new WeakMap<Sandbox, { state: PodSandboxState; data: Uint8Array }>();
@@ -129,7 +130,7 @@ function encodedItem(s: Sandbox): Uint8Array {
   const state = criState(s);
   const hit = encodedItems.get(s);
   if (hit && hit.state === state) return hit.data;
-  const data = new BinaryWriter().bytes(toBinary(PodSandboxSchema, create(PodSandboxSchema, podSandboxOf(s)))).finish();
+  const data = new WireOut(256).bytes(1, toBinary(PodSandboxSchema, create(PodSandboxSchema, podSandboxOf(s)))).finish();
   encodedItems.set(s, { state, data });
   return data;
 }
@@ -137,10 +138,7 @@ function encodedItem(s: Sandbox): Uint8Array {
 export function listPodSandbox(_deps: CriDeps, state: PodState): RuntimeHandlers["listPodSandbox"] {
   return async (req) => {
     const items = filterSandboxes(state.sandboxes.list(), req.filter, (id) => state.sandboxes.find(id));
-    // The entries ride as field 1 ("items") in the reply's unknown fields, which protobuf-es
-    // writes as they are: the bytes on the wire are those of { items: [...] }.
-    const reply = create(ListPodSandboxResponseSchema);
-    reply.$unknown = items.map((s) => ({ no: 1, wireType: WireType.LengthDelimited, data: encodedItem(s) }));
-    return reply;
+    // The wire bytes of { items: [...] }: the entries (tag, length, message), one after the other.
+    return new EncodedReply(ListPodSandboxResponseSchema, Buffer.concat(items.map(encodedItem)));
   };
 }

@@ -4,8 +4,7 @@
 // containerd's sendInBatchesBySize: chunks of at most 15 MiB (1 MiB headroom) and at most
 // 5000 items; an item larger than a chunk goes alone; an empty list sends no message and
 // ends the stream at once (the kubelet reads EOF as "no items").
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
 import {
   ContainerSchema,
@@ -67,17 +66,6 @@ async function sendChunks<D extends DescMessage>(
   }
 }
 
-/**
- * The items of a ListContainers or ListPodSandbox reply: both keep their entries
- * wire-encoded in the reply's unknown fields (field 1, length-prefixed: container-list.ts,
- * pod/sandbox-status.ts), so they are decoded back here.
- */
-function listedItems<D extends DescMessage>(schema: D, known: readonly MessageInitShape<D>[] | undefined, reply: object): MessageInitShape<D>[] {
-  const unknown = (reply as { $unknown?: { no: number; data: Uint8Array }[] }).$unknown;
-  const encoded = (unknown ?? []).filter((u) => u.no === 1).map((u) => fromBinary(schema, new BinaryReader(u.data).bytes()) as MessageInitShape<D>);
-  return encoded.length === 0 ? [...(known ?? [])] : [...(known ?? []), ...encoded];
-}
-
 /** Stream handlers for the runtime List RPCs crib serves (one missing List leaves its Stream UNIMPLEMENTED). */
 export function runtimeStreamHandlers(h: Partial<RuntimeHandlers>): Partial<RuntimeHandlers> {
   const out: Partial<RuntimeHandlers> = {};
@@ -85,13 +73,13 @@ export function runtimeStreamHandlers(h: Partial<RuntimeHandlers>): Partial<Runt
   if (listPodSandbox) {
     out.streamPodSandboxes = async (req, send, call) => {
       const r = decodedReply(await listPodSandbox(create(ListPodSandboxRequestSchema, { filter: req.filter }), call as never));
-      await sendChunks(PodSandboxSchema, listedItems(PodSandboxSchema, r.items, r), (podSandboxes) => send({ podSandboxes }), call);
+      await sendChunks(PodSandboxSchema, r.items ?? [], (podSandboxes) => send({ podSandboxes }), call);
     };
   }
   if (listContainers) {
     out.streamContainers = async (req, send, call) => {
       const r = decodedReply(await listContainers(create(ListContainersRequestSchema, { filter: req.filter }), call as never));
-      await sendChunks(ContainerSchema, listedItems(ContainerSchema, r.containers, r), (containers) => send({ containers }), call);
+      await sendChunks(ContainerSchema, r.containers ?? [], (containers) => send({ containers }), call);
     };
   }
   if (listContainerStats) {
