@@ -1,9 +1,10 @@
 // ContainerStatus, answered from the store (containerd's toCRIContainerStatus and, with
 // verbose, toCRIContainerInfo: the "info" JSON that tools read the pid from).
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   ContainerConfigSchema,
   ContainerState,
+  ContainerStatusResponseSchema,
   ContainerStatusSchema,
   ImageSpecSchema,
   Signal,
@@ -16,6 +17,8 @@ import type { LocalImage, RuntimeHandlers } from "../common/deps.js";
 import type { ContainerContext } from "./container-context.js";
 import { ociSignalToCri } from "./container-signals.js";
 import { stringifyExact } from "../containerd/exact-json.js";
+import { EncodedReply } from "../rpc/proto-service.js";
+import { WireOut } from "../rpc/wire-out.js";
 
 export const COMPLETED_EXIT_REASON = "Completed";
 export const ERROR_EXIT_REASON = "Error";
@@ -95,11 +98,30 @@ export function containerInfoJson(c: Container): string {
   });
 }
 
+/**
+ * A container's status as field 1 on the wire (tag, length, message), kept until the
+ * container's status or its image changes (the store replaces either object then): the
+ * kubelet asks every container's status on each relist.
+ */
+const encodedStatuses = new WeakMap<Container, { status: object; image: LocalImage | undefined; data: Buffer }>();
+
+/** The non-verbose ContainerStatus reply: `{ status }` on the wire. */
+export function containerStatusReply(c: Container, image: LocalImage | undefined): EncodedReply<typeof ContainerStatusResponseSchema> {
+  const status = c.status;
+  let hit = encodedStatuses.get(c);
+  if (!hit || hit.status !== status || hit.image !== image) {
+    const data = new WireOut(512).bytes(1, toBinary(ContainerStatusSchema, create(ContainerStatusSchema, criContainerStatus(c, image)))).finish();
+    encodedStatuses.set(c, (hit = { status, image, data }));
+  }
+  return new EncodedReply(ContainerStatusResponseSchema, hit.data);
+}
+
 export function containerStatus(ctx: ContainerContext): RuntimeHandlers["containerStatus"] {
   return async (req) => {
     const c = ctx.containers.get(req.containerId);
-    const status = criContainerStatus(c, ctx.state.images.resolve(c.meta.imageRef));
-    const info: Record<string, string> = req.verbose ? { info: containerInfoJson(c) } : {};
-    return { status, info };
+    const image = ctx.state.images.resolve(c.meta.imageRef);
+    if (!req.verbose) return containerStatusReply(c, image);
+    const status = criContainerStatus(c, image);
+    return { status, info: { info: containerInfoJson(c) } };
   };
 }

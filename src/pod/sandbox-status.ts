@@ -8,6 +8,8 @@ import {
   PodSandboxMetadataSchema,
   PodSandboxSchema,
   PodSandboxState,
+  PodSandboxStatusResponseSchema,
+  PodSandboxStatusSchema,
   type PodSandbox,
   type PodSandboxFilter,
   type PodSandboxStatus,
@@ -78,12 +80,30 @@ async function verboseInfo(deps: CriDeps, s: Sandbox): Promise<Record<string, st
   return { info: stringifyExact(info) };
 }
 
+/**
+ * A pod's status as field 1 on the wire (tag, length, message), kept until its state
+ * changes (nothing else in it does; the metadata object is checked too).
+ */
+const encodedStatuses = new WeakMap<Sandbox, { state: PodSandboxState; meta: object; data: Buffer }>();
+
+/** The non-verbose PodSandboxStatus reply: `{ status, timestamp }` on the wire. */
+export function podSandboxStatusReply(s: Sandbox, timestampNs: bigint): EncodedReply<typeof PodSandboxStatusResponseSchema> {
+  const state = criState(s);
+  let hit = encodedStatuses.get(s);
+  if (!hit || hit.state !== state || hit.meta !== s.meta) {
+    const data = new WireOut(512).bytes(1, toBinary(PodSandboxStatusSchema, create(PodSandboxStatusSchema, sandboxStatusOf(s)))).finish();
+    encodedStatuses.set(s, (hit = { state, meta: s.meta, data }));
+  }
+  return new EncodedReply(PodSandboxStatusResponseSchema, new WireOut(hit.data.length + 11).raw(hit.data).int64(4, timestampNs).finish());
+}
+
 export function podSandboxStatus(deps: CriDeps, state: PodState): RuntimeHandlers["podSandboxStatus"] {
   return async (req) => {
     const s = state.sandboxes.get(req.podSandboxId);
+    if (!req.verbose) return podSandboxStatusReply(s, BigInt(Date.now()) * 1_000_000n);
     return {
       status: sandboxStatusOf(s),
-      info: req.verbose ? await verboseInfo(deps, s) : {},
+      info: await verboseInfo(deps, s),
       timestamp: BigInt(Date.now()) * 1_000_000n,
     };
   };

@@ -71,6 +71,14 @@ export class WireOut {
     return this;
   }
 
+  /** Bytes already in wire form (whole fields), as they are. */
+  raw(v: Uint8Array): this {
+    this.ensure(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+    return this;
+  }
+
   /** A message field written by `write` (always written, even when empty, as a set message field is). */
   message(no: number, write: () => void): this {
     this.tag(no, WIRE_LEN);

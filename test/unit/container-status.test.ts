@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
-import { ContainerConfigSchema, ContainerState, Signal } from "../../src/gen/runtime/v1/api_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ContainerConfigSchema, ContainerState, ContainerStatusResponseSchema, Signal } from "../../src/gen/runtime/v1/api_pb.js";
 import { OptionsSchema as RuncOptionsSchema } from "../../src/gen/github.com/containerd/containerd/api/types/runc/options/oci_pb.js";
 import { protoAny } from "../../src/containerd/any.js";
-import { containerInfoJson, criContainerStatus, splitImageReferences } from "../../src/container/container-status.js";
+import { containerInfoJson, containerStatusReply, criContainerStatus, splitImageReferences } from "../../src/container/container-status.js";
 import { criContainer, matchesFilter } from "../../src/container/container-list.js";
 import { resourcesFromSpec } from "../../src/container/container-resources.js";
-import { Container, newStatus, type ContainerStatus } from "../../src/container/container-store.js";
+import { Container, ContainerStore, newStatus, type ContainerStatus } from "../../src/container/container-store.js";
 import type { LocalImage } from "../../src/common/deps.js";
 import type { OciSpec } from "../../src/oci/spec-types.js";
 
@@ -138,4 +138,20 @@ test("resources in the status are read back from the spec", () => {
   assert.deepEqual(r.hugepageLimits.map((h) => [h.pageSize, h.limit]), [["2MB", 4n << 20n]]);
   assert.deepEqual(r.unified, { "memory.high": "1000" });
   assert.equal(resourcesFromSpec({ ociVersion: "1" }).linux, undefined);
+});
+
+test("the cached ContainerStatus reply is the encoded { status }, and follows status and image changes", () => {
+  const c = container();
+  const expected = (img: LocalImage | undefined) => Buffer.from(toBinary(ContainerStatusResponseSchema, create(ContainerStatusResponseSchema, { status: criContainerStatus(c, img), info: {} }))).toString("hex");
+  assert.equal(containerStatusReply(c, image).bytes.toString("hex"), expected(image));
+  assert.equal(containerStatusReply(c, image).bytes.toString("hex"), expected(image), "from the cache");
+  // The image gone: the reply falls back to the config's image spec.
+  assert.equal(containerStatusReply(c, undefined).bytes.toString("hex"), expected(undefined));
+  const store = new ContainerStore({ write: async () => undefined, failed: () => undefined });
+  store.update(c, (s) => {
+    s.pid = 7;
+    s.startedAt = 11n;
+  });
+  assert.equal(containerStatusReply(c, image).bytes.toString("hex"), expected(image));
+  assert.equal(criContainerStatus(c, image).state, ContainerState.CONTAINER_RUNNING);
 });

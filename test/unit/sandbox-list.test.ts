@@ -3,9 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ListPodSandboxRequestSchema, ListPodSandboxResponseSchema, PodSandboxConfigSchema, PodSandboxState } from "../../src/gen/runtime/v1/api_pb.js";
+import { ListPodSandboxRequestSchema, ListPodSandboxResponseSchema, PodSandboxConfigSchema, PodSandboxState, PodSandboxStatusResponseSchema } from "../../src/gen/runtime/v1/api_pb.js";
 import { SandboxStore, type Sandbox } from "../../src/pod/sandbox-store.js";
-import { listPodSandbox } from "../../src/pod/sandbox-status.js";
+import { listPodSandbox, podSandboxStatusReply, sandboxStatusOf } from "../../src/pod/sandbox-status.js";
 import { decodedReply } from "../../src/rpc/proto-service.js";
 
 function sandbox(i: number): Sandbox {
@@ -67,4 +67,18 @@ test("filters still select, and an entry is encoded again when its pod's state c
   const entry = (await decode({ id: pods[0]!.meta.id }))[0]!;
   assert.equal(entry.state, PodSandboxState.SANDBOX_NOTREADY);
   assert.equal(entry.labels["ünïcode"], "✓");
+});
+
+test("the cached PodSandboxStatus reply is the encoded { status, timestamp }, and follows the pod's state", () => {
+  const store = new SandboxStore();
+  const s = sandbox(4);
+  store.add(s);
+  const expected = (ts: bigint) => Buffer.from(toBinary(PodSandboxStatusResponseSchema, create(PodSandboxStatusResponseSchema, { status: sandboxStatusOf(s), info: {}, timestamp: ts }))).toString("hex");
+  assert.equal(podSandboxStatusReply(s, 1_764_000_000_000_000_000n).bytes.toString("hex"), expected(1_764_000_000_000_000_000n));
+  assert.equal(podSandboxStatusReply(s, 5n).bytes.toString("hex"), expected(5n), "the cached status with a new timestamp");
+  assert.equal(s.state, "ready");
+  store.setNotReady(s);
+  const after = fromBinary(PodSandboxStatusResponseSchema, podSandboxStatusReply(s, 6n).bytes);
+  assert.equal(after.status?.state, PodSandboxState.SANDBOX_NOTREADY);
+  assert.equal(podSandboxStatusReply(s, 6n).bytes.toString("hex"), expected(6n));
 });
