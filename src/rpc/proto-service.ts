@@ -22,6 +22,18 @@ export class EncodedReply<D extends DescMessage = DescMessage> {
   ) {}
 }
 
+/**
+ * A reply encoded once and sent again while its key is unchanged: for replies that are the
+ * same for nearly every call (Version, Status).
+ */
+export function replyCache<D extends DescMessage>(schema: D): (key: string, build: () => MessageInitShape<D>) => EncodedReply<D> {
+  let last: { key: string; reply: EncodedReply<D> } | undefined;
+  return (key, build) => {
+    if (last?.key !== key) last = { key, reply: new EncodedReply(schema, Buffer.from(toBinary(schema, create(schema, build())))) };
+    return last.reply;
+  };
+}
+
 /** A handler's reply as a message (decoded back when it was encoded by hand), for code that reads it. */
 export function decodedReply<D extends DescMessage>(reply: MessageInitShape<D> | EncodedReply<D>): MessageInitShape<D> {
   return reply instanceof EncodedReply ? (fromBinary(reply.schema, reply.bytes) as MessageInitShape<D>) : reply;

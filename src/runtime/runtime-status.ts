@@ -1,7 +1,10 @@
 // Status: RuntimeReady while the connection to containerd is up (else containerd is asked);
 // NetworkReady while a CNI network config is loadable (reason/message as containerd's CRI
 // words them); the runtime handlers with their features, and the runtime-wide features.
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { messageOf } from "../errors.js";
+import { RuntimeConditionSchema, StatusResponseSchema } from "../gen/runtime/v1/api_pb.js";
+import { replyCache } from "../rpc/proto-service.js";
 import type { loadCniConfig } from "../network/cni-config.js";
 import { cachedCniConfig } from "../network/cni-config-cache.js";
 import { cniConfigInfo } from "../network/cni-config-info.js";
@@ -30,6 +33,7 @@ export function runtimeHandlersInfo(config: Config, features: HandlerFeatureMap)
 }
 
 export function status(deps: CriDeps): RuntimeHandlers["status"] {
+  const plain = replyCache(StatusResponseSchema);
   return async (req) => {
     let runtimeReady = true;
     let runtimeMessage = "";
@@ -41,6 +45,12 @@ export function status(deps: CriDeps): RuntimeHandlers["status"] {
       runtimeMessage = `containerd is not reachable: ${messageOf(e)}`;
     }
     const net = await networkReadiness(deps.config.cniConfDir);
+    const conditions = [
+      { type: "RuntimeReady", status: runtimeReady, reason: runtimeReady ? "" : "ContainerdUnreachable", message: runtimeMessage },
+      { type: "NetworkReady", status: net.ready, reason: net.reason, message: net.message },
+    ];
+    // Handlers and features are fixed for crib's life: the reply changes with the conditions only.
+    if (!req.verbose) return plain(JSON.stringify(conditions), () => statusReply(deps, conditions, {}));
     const info: Record<string, string> = {};
     if (req.verbose) {
       info["crib"] = JSON.stringify({ version: CRIB_VERSION, containerd: deps.capabilities.version, namespace: deps.config.namespace });
@@ -48,17 +58,16 @@ export function status(deps: CriDeps): RuntimeHandlers["status"] {
       info["lastCNILoadStatus"] = net.loadStatus;
       info["cniconfig"] = JSON.stringify(cniConfigInfo(deps.config.cniBinDir.split(":").filter(Boolean), deps.config.cniConfDir, 1, net.loaded));
     }
-    return {
-      status: {
-        conditions: [
-          { type: "RuntimeReady", status: runtimeReady, reason: runtimeReady ? "" : "ContainerdUnreachable", message: runtimeMessage },
-          { type: "NetworkReady", status: net.ready, reason: net.reason, message: net.message },
-        ],
-      },
-      info,
-      runtimeHandlers: runtimeHandlersInfo(deps.config, deps.handlerFeatures),
-      // SupplementalGroupsPolicy (Merge/Strict) and ContainerStatus.user are implemented.
-      features: { supplementalGroupsPolicy: true },
-    };
+    return statusReply(deps, conditions, info);
+  };
+}
+
+function statusReply(deps: CriDeps, conditions: MessageInitShape<typeof RuntimeConditionSchema>[], info: Record<string, string>): MessageInitShape<typeof StatusResponseSchema> {
+  return {
+    status: { conditions },
+    info,
+    runtimeHandlers: runtimeHandlersInfo(deps.config, deps.handlerFeatures),
+    // SupplementalGroupsPolicy (Merge/Strict) and ContainerStatus.user are implemented.
+    features: { supplementalGroupsPolicy: true },
   };
 }

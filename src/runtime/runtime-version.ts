@@ -2,6 +2,8 @@
 // kubelet's node info and tools keyed on "containerd" keep working; crib's own version rides
 // along as semver build metadata ("2.1.9+unknown.crib-0.1.0"), and in Status's verbose info.
 import type { CriDeps, RuntimeHandlers } from "../common/deps.js";
+import { replyCache } from "../rpc/proto-service.js";
+import { VersionResponseSchema } from "../gen/runtime/v1/api_pb.js";
 
 /** The kubelet runtime API version containerd's CRI reports. */
 export const KUBELET_API_VERSION = "0.1.0";
@@ -31,13 +33,14 @@ function cachedVersion(deps: CriDeps): () => Promise<string> {
 
 export function version(deps: CriDeps): RuntimeHandlers["version"] {
   const containerdVersion = cachedVersion(deps);
+  const reply = replyCache(VersionResponseSchema);
   return async () => {
-    const v = { version: await containerdVersion() };
-    return {
+    const v = await containerdVersion();
+    return reply(v, () => ({
       version: KUBELET_API_VERSION,
       runtimeName: "containerd",
-      runtimeVersion: withCribVersion(v.version),
+      runtimeVersion: withCribVersion(v),
       runtimeApiVersion: CRI_API_VERSION,
-    };
+    }));
   };
 }
