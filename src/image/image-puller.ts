@@ -14,6 +14,7 @@ import { bearerHeaders, parseAuthConfig, type CriAuthConfig, type RegistryCreden
 import { transferPull } from "./transfer-pull.js";
 import { clientPull } from "./client-pull.js";
 import { UNPACK_CONFIG_HINT } from "./pull-errors.js";
+import { LEGACY_CONFIG_MEDIA_TYPE } from "./pull-descriptors.js";
 
 export interface ImagePullerOptions {
   containerd: Containerd;
@@ -118,7 +119,7 @@ export class ImagePuller {
     this.transfersStarted++;
     this.transfersRunning++;
     const pullWith = this.opts.pullThrough === "transfer" ? transferPull : clientPull;
-    const { progress } = await pullWith(cd, {
+    const pulled = await pullWith(cd, {
       ref,
       hostDir: this.opts.registryConfigPath,
       headers: bearerHeaders(credentials, named.domain),
@@ -130,42 +131,72 @@ export class ImagePuller {
       signal,
       logger,
     }).finally(() => this.transfersRunning--);
+    const { progress } = pulled;
     this.bytesPulled += progress.bytesRead;
 
-    // The transfer stored the image under `ref`; everything else derives from its target.
-    let stored;
-    try {
-      stored = (await cd.images.get({ name: ref })).image;
-    } catch (e) {
-      throw wrap(e, `failed to get image ${JSON.stringify(ref)} from containerd image store`);
+    // The pull stored the image under `ref`; everything else derives from its target.
+    let target = pulled.target ?? (await storedTarget(cd, ref));
+    let info = await store.reader.read(target, pulled.hints);
+    // A legacy config makes containerd store a converted manifest, not the one the pull saw.
+    if (pulled.target && info.configDescriptor.mediaType === LEGACY_CONFIG_MEDIA_TYPE) {
+      target = await storedTarget(cd, ref);
+      info = await store.reader.read(target);
     }
-    const target = descriptorFromProto(stored?.target);
-    if (!target) throw new CriError(Code.INTERNAL, `image ${JSON.stringify(ref)} has no target after pull`);
-    const info = await store.reader.read(target);
+
+    // The other names are written while the unpack is checked (one round trip, not three);
+    // `ref` itself was just written by the pull, with these labels.
+    const { repoDigest, repoTag } = repoDigestAndTag(named, target.digest);
+    const names = [info.id, repoTag, repoDigest].filter((name) => name !== "");
+    const [unpacked, ...written] = await Promise.allSettled([
+      store.isUnpacked(info.chainId),
+      ...names.map((name) => (name === ref ? Promise.resolve({ pinned: isPinned(labels), created: false }) : createImageRecord(cd, name, target, labels))),
+    ]);
 
     // containerd's Transfer unpacks only for the platform/snapshotter pairs in its
-    // unpack_config and says nothing otherwise: check, and undo a name nobody had before.
-    if (!(await store.isUnpacked(info.chainId))) {
-      if (!knewRef) await cd.images.delete({ name: ref, sync: true }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    // unpack_config and says nothing otherwise: check, and undo the names this pull created
+    // (and `ref` if nobody had it before).
+    if (unpacked.status === "rejected" || !unpacked.value) {
+      const created = names.filter((_, i) => {
+        const w = written[i];
+        return w?.status === "fulfilled" && w.value.created;
+      });
+      if (!knewRef && unpacked.status === "fulfilled") created.push(ref);
+      await Promise.all(created.map((name) => deleteImageName(cd, name)));
+      if (unpacked.status === "rejected") throw unpacked.reason;
       throw new CriError(
         Code.FAILED_PRECONDITION,
         `failed to pull and unpack image ${JSON.stringify(ref)}: containerd did not unpack it for snapshotter ${JSON.stringify(store.snapshotter)} and platform ${formatPlatform(this.opts.platform)}; ${UNPACK_CONFIG_HINT}`,
       );
     }
-
-    const { repoDigest, repoTag } = repoDigestAndTag(named, target.digest);
-    for (const name of [info.id, repoTag, repoDigest]) {
-      if (name === "") continue;
-      // `ref` itself was just written by the transfer, with these labels.
-      const pinned = name === ref ? isPinned(labels) : (await createImageRecord(cd, name, target, labels)).pinned;
-      store.record(name, info, target, pinned);
-    }
+    // The store follows containerd: the names written are recorded even when another failed.
+    names.forEach((name, i) => {
+      const w = written[i];
+      if (w?.status === "fulfilled") store.record(name, info, target, w.value.pinned);
+    });
+    const failed = written.find((w) => w.status === "rejected");
+    if (failed) throw failed.reason;
 
     logger.info("pulled image", { image: ref, id: info.id, repoTag, repoDigest, size: info.size, bytesRead: progress.bytesRead, ms: Date.now() - started });
     const image = store.get(info.id);
     if (!image) throw new CriError(Code.INTERNAL, `image ${info.id} vanished from the store right after its pull`);
     return image;
   }
+}
+
+async function storedTarget(cd: Containerd, ref: string) {
+  let stored;
+  try {
+    stored = (await cd.images.get({ name: ref })).image;
+  } catch (e) {
+    throw wrap(e, `failed to get image ${JSON.stringify(ref)} from containerd image store`);
+  }
+  const target = descriptorFromProto(stored?.target);
+  if (!target) throw new CriError(Code.INTERNAL, `image ${JSON.stringify(ref)} has no target after pull`);
+  return target;
+}
+
+function deleteImageName(cd: Containerd, name: string): Promise<unknown> {
+  return cd.images.delete({ name, sync: true }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
 }
 
 async function createImageRecord(cd: Containerd, name: string, target: Parameters<typeof createOrUpdateImage>[2], labels: Record<string, string>) {

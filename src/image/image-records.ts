@@ -35,13 +35,14 @@ export function descriptorFromProto(d: { mediaType: string; digest: string; size
 /**
  * createOrUpdateImageReference: create the name, or point an existing one at the target,
  * adding the managed label if it lacks it and the pinned label if it should have it (a
- * pinned label is never taken away here). Returns whether the name ends up pinned.
+ * pinned label is never taken away here). Returns whether the name ends up pinned, and
+ * whether this call created it.
  */
-export async function createOrUpdateImage(cd: Containerd, name: string, target: Descriptor, labels: Record<string, string>): Promise<{ pinned: boolean }> {
+export async function createOrUpdateImage(cd: Containerd, name: string, target: Descriptor, labels: Record<string, string>): Promise<{ pinned: boolean; created: boolean }> {
   const image = { name, target: descriptorProto(target), labels };
   try {
     await cd.images.create({ image });
-    return { pinned: isPinned(labels) };
+    return { pinned: isPinned(labels), created: true };
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
   }
@@ -50,7 +51,7 @@ export async function createOrUpdateImage(cd: Containerd, name: string, target: 
   if (old?.labels[IMAGE_LABEL] !== labels[IMAGE_LABEL]) paths.push(`labels.${IMAGE_LABEL}`);
   if (old?.labels[PINNED_LABEL] !== labels[PINNED_LABEL] && labels[PINNED_LABEL] === PINNED_LABEL_VALUE) paths.push(`labels.${PINNED_LABEL}`);
   const pinned = isPinned(labels) || isPinned(old?.labels);
-  if (old?.target?.digest === target.digest && paths.length < 2) return { pinned };
+  if (old?.target?.digest === target.digest && paths.length < 2) return { pinned, created: false };
   await cd.images.update({ image, updateMask: { paths } });
-  return { pinned };
+  return { pinned, created: false };
 }
