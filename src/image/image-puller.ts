@@ -7,7 +7,7 @@ import type { Containerd } from "../containerd/client.js";
 import { Code, CriError, invalidArgument, isNotFound, wrap } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { CriImage, ImageStore } from "./image-store.js";
-import { descriptorFromProto, createOrUpdateImage, criImageLabels, isPinned } from "./image-records.js";
+import { descriptorFromProto, criImageLabels, isPinned, writeImageNames } from "./image-records.js";
 import { formatPlatform, type Platform } from "./platform.js";
 import { formatReference, parseDockerRef, repoDigestAndTag, type ImageReference } from "./reference.js";
 import { bearerHeaders, parseAuthConfig, type CriAuthConfig, type RegistryCredentials } from "./registry-auth.js";
@@ -143,38 +143,38 @@ export class ImagePuller {
       info = await store.reader.read(target);
     }
 
-    // The other names are written while the unpack is checked (one round trip, not three);
-    // `ref` itself was just written by the pull, with these labels.
+    // The other names are created in the round trip that checks the unpack; `ref` itself was
+    // just written by the pull, with these labels.
     const { repoDigest, repoTag } = repoDigestAndTag(named, target.digest);
     const names = [info.id, repoTag, repoDigest].filter((name) => name !== "");
-    const [unpacked, ...written] = await Promise.allSettled([
-      store.isUnpacked(info.chainId),
-      ...names.map((name) => (name === ref ? Promise.resolve({ pinned: isPinned(labels), created: false }) : createImageRecord(cd, name, target, labels))),
-    ]);
+    const others = names.filter((name) => name !== ref);
+    const { check, written } = await writeImageNames(cd, others, target, labels, () => store.isUnpacked(info.chainId));
 
     // containerd's Transfer unpacks only for the platform/snapshotter pairs in its
     // unpack_config and says nothing otherwise: check, and undo the names this pull created
     // (and `ref` if nobody had it before).
-    if (unpacked.status === "rejected" || !unpacked.value) {
-      const created = names.filter((_, i) => {
+    if (check.status === "rejected" || !check.value) {
+      const created = others.filter((_, i) => {
         const w = written[i];
         return w?.status === "fulfilled" && w.value.created;
       });
-      if (!knewRef && unpacked.status === "fulfilled") created.push(ref);
+      if (!knewRef && check.status === "fulfilled") created.push(ref);
       await Promise.all(created.map((name) => deleteImageName(cd, name)));
-      if (unpacked.status === "rejected") throw unpacked.reason;
+      if (check.status === "rejected") throw check.reason;
       throw new CriError(
         Code.FAILED_PRECONDITION,
         `failed to pull and unpack image ${JSON.stringify(ref)}: containerd did not unpack it for snapshotter ${JSON.stringify(store.snapshotter)} and platform ${formatPlatform(this.opts.platform)}; ${UNPACK_CONFIG_HINT}`,
       );
     }
     // The store follows containerd: the names written are recorded even when another failed.
-    names.forEach((name, i) => {
-      const w = written[i];
-      if (w?.status === "fulfilled") store.record(name, info, target, w.value.pinned);
-    });
-    const failed = written.find((w) => w.status === "rejected");
-    if (failed) throw failed.reason;
+    let failed: { name: string; reason: unknown } | undefined;
+    for (const name of names) {
+      const w = name === ref ? undefined : written[others.indexOf(name)];
+      if (!w) store.record(name, info, target, isPinned(labels));
+      else if (w.status === "fulfilled") store.record(name, info, target, w.value.pinned);
+      else failed ??= { name, reason: w.reason };
+    }
+    if (failed) throw wrap(failed.reason, `failed to create image reference ${JSON.stringify(failed.name)}`);
 
     logger.info("pulled image", { image: ref, id: info.id, repoTag, repoDigest, size: info.size, bytesRead: progress.bytesRead, ms: Date.now() - started });
     const image = store.get(info.id);
@@ -197,12 +197,4 @@ async function storedTarget(cd: Containerd, ref: string) {
 
 function deleteImageName(cd: Containerd, name: string): Promise<unknown> {
   return cd.images.delete({ name, sync: true }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
-}
-
-async function createImageRecord(cd: Containerd, name: string, target: Parameters<typeof createOrUpdateImage>[2], labels: Record<string, string>) {
-  try {
-    return await createOrUpdateImage(cd, name, target, labels);
-  } catch (e) {
-    throw wrap(e, `failed to create image reference ${JSON.stringify(name)}`);
-  }
 }
