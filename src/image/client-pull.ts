@@ -127,7 +127,12 @@ export async function clientPull(cd: Containerd, req: TransferPullRequest): Prom
     // containerd's unpacker: the config holds the snapshot for GC once the lease is gone.
     if (topChain) await labelContent(cd, parsed.config.digest, { [`containerd.io/gc.ref.snapshot.${req.snapshotter}`]: topChain });
     await createOrUpdateImage(cd, req.ref, topDesc, req.labels);
-    return { progress: progress.snapshot() };
+    const blobs = new Map([
+      [top.digest, top.body],
+      [manifest.digest, manifest.body],
+      [parsed.config.digest, configBlob],
+    ]);
+    return { progress: progress.snapshot(), target: topDesc, hints: { blobs } };
   } catch (e) {
     throw pullFailure(req.ref, watch, req.signal, e);
   } finally {

@@ -40,6 +40,29 @@ export const MEDIA_TYPES = {
   dockerSchema1: "application/vnd.docker.distribution.manifest.v1+prettyjws",
 };
 
+/** Media types of the small blobs read() parses: indexes, manifests and image configs. */
+const METADATA_MEDIA_TYPES = new Set<string>([
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerList,
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.dockerManifest,
+  "application/vnd.oci.image.config.v1+json",
+  "application/vnd.docker.container.image.v1+json",
+]);
+
+/** Blobs read at once from a pull's hints; a pull names a handful (index, manifest, config). */
+const MAX_PREFETCH = 8;
+
+/**
+ * What a pull already knows about an image: blobs it holds (crib's own pull fetched them),
+ * and descriptors it saw (Transfer's progress events) whose index, manifest and config
+ * blobs read() then fetches all at once instead of one after the other.
+ */
+export interface PullHints {
+  blobs?: ReadonlyMap<string, Buffer>;
+  descriptors?: readonly Descriptor[];
+}
+
 const MAX_MANIFEST_BYTES = 4 << 20;
 const MAX_CONFIG_BYTES = 16 << 20;
 /** Nested indexes deeper than this are refused rather than followed. */
@@ -95,23 +118,39 @@ export class ImageInfoReader {
   ) {}
 
   /** Image info for a target descriptor; NOT_FOUND when content is missing. */
-  async read(target: Descriptor): Promise<ImageInfo> {
+  async read(target: Descriptor, hints?: PullHints): Promise<ImageInfo> {
     const cached = this.cache.get(target.digest);
     if (cached) return cached;
-    const info = await this.walk(target, target.size, 0);
+    const info = await this.walk(target, target.size, 0, this.prefetch(target, hints));
     this.cache.set(target.digest, info);
     return info;
   }
 
-  private async walk(desc: Descriptor, sizeSoFar: number, depth: number): Promise<ImageInfo> {
-    const parsed = parseManifestBlob(desc.mediaType, await this.blob(desc.digest, MAX_MANIFEST_BYTES, "manifest"), desc.digest);
+  /** The hinted blobs: those given, and reads started now for the descriptors named. */
+  private prefetch(target: Descriptor, hints: PullHints | undefined): Map<string, Promise<Buffer>> {
+    const known = new Map<string, Promise<Buffer>>();
+    for (const [digest, blob] of hints?.blobs ?? []) known.set(digest, Promise.resolve(blob));
+    if (!hints?.descriptors) return known;
+    for (const d of [target, ...hints.descriptors]) {
+      if (known.size >= MAX_PREFETCH) break;
+      if (known.has(d.digest) || !METADATA_MEDIA_TYPES.has(d.mediaType) || d.size > MAX_CONFIG_BYTES) continue;
+      const read = readBlob(this.cd, d.digest, MAX_CONFIG_BYTES);
+      // A hint the walk does not follow must not leave an unhandled rejection.
+      read.catch(() => {});
+      known.set(d.digest, read);
+    }
+    return known;
+  }
+
+  private async walk(desc: Descriptor, sizeSoFar: number, depth: number, known: ReadonlyMap<string, Promise<Buffer>>): Promise<ImageInfo> {
+    const parsed = parseManifestBlob(desc.mediaType, await this.blob(desc.digest, MAX_MANIFEST_BYTES, "manifest", known), desc.digest);
     if (parsed.kind === "index") {
       if (depth >= MAX_INDEX_DEPTH) throw new CriError(Code.FAILED_PRECONDITION, `index ${desc.digest} nests deeper than ${MAX_INDEX_DEPTH} levels`);
       const chosen = chooseManifest(this.platform, parsed.manifests);
       if (!chosen) throw notFound(`no match for platform ${formatPlatform(this.platform)} in manifest ${desc.digest}`);
-      return this.walk(chosen, sizeSoFar + chosen.size, depth + 1);
+      return this.walk(chosen, sizeSoFar + chosen.size, depth + 1, known);
     }
-    const configBlob = await this.blob(parsed.config.digest, MAX_CONFIG_BYTES, "image config");
+    const configBlob = await this.blob(parsed.config.digest, MAX_CONFIG_BYTES, "image config", known);
     const config = parseImageConfig(configBlob, parsed.config.digest);
     const layersSize = parsed.layers.reduce((n, l) => n + Math.max(0, l.size), 0);
     return {
@@ -125,9 +164,13 @@ export class ImageInfoReader {
     };
   }
 
-  private async blob(digest: string, max: number, what: string): Promise<Buffer> {
+  private async blob(digest: string, max: number, what: string, known: ReadonlyMap<string, Promise<Buffer>>): Promise<Buffer> {
     try {
-      return await readBlob(this.cd, digest, max);
+      const hinted = known.get(digest);
+      if (!hinted) return await readBlob(this.cd, digest, max);
+      const blob = await hinted;
+      if (blob.length > max) throw new CriError(Code.FAILED_PRECONDITION, `blob ${digest} is larger than ${max} bytes`);
+      return blob;
     } catch (e) {
       if (e instanceof CriError) throw e;
       throw wrap(e, `read ${what} ${digest} from content store`);

@@ -7,13 +7,14 @@ import type { Containerd } from "../containerd/client.js";
 import { Code, CriError, invalidArgument, isNotFound, wrap } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { CriImage, ImageStore } from "./image-store.js";
-import { descriptorFromProto, createOrUpdateImage, criImageLabels, isPinned } from "./image-records.js";
+import { descriptorFromProto, criImageLabels, isPinned, writeImageNames } from "./image-records.js";
 import { formatPlatform, type Platform } from "./platform.js";
 import { formatReference, parseDockerRef, repoDigestAndTag, type ImageReference } from "./reference.js";
 import { bearerHeaders, parseAuthConfig, type CriAuthConfig, type RegistryCredentials } from "./registry-auth.js";
 import { transferPull } from "./transfer-pull.js";
 import { clientPull } from "./client-pull.js";
 import { UNPACK_CONFIG_HINT } from "./pull-errors.js";
+import { LEGACY_CONFIG_MEDIA_TYPE } from "./pull-descriptors.js";
 
 export interface ImagePullerOptions {
   containerd: Containerd;
@@ -118,7 +119,7 @@ export class ImagePuller {
     this.transfersStarted++;
     this.transfersRunning++;
     const pullWith = this.opts.pullThrough === "transfer" ? transferPull : clientPull;
-    const { progress } = await pullWith(cd, {
+    const pulled = await pullWith(cd, {
       ref,
       hostDir: this.opts.registryConfigPath,
       headers: bearerHeaders(credentials, named.domain),
@@ -130,36 +131,50 @@ export class ImagePuller {
       signal,
       logger,
     }).finally(() => this.transfersRunning--);
+    const { progress } = pulled;
     this.bytesPulled += progress.bytesRead;
 
-    // The transfer stored the image under `ref`; everything else derives from its target.
-    let stored;
-    try {
-      stored = (await cd.images.get({ name: ref })).image;
-    } catch (e) {
-      throw wrap(e, `failed to get image ${JSON.stringify(ref)} from containerd image store`);
+    // The pull stored the image under `ref`; everything else derives from its target.
+    let target = pulled.target ?? (await storedTarget(cd, ref));
+    let info = await store.reader.read(target, pulled.hints);
+    // A legacy config makes containerd store a converted manifest, not the one the pull saw.
+    if (pulled.target && info.configDescriptor.mediaType === LEGACY_CONFIG_MEDIA_TYPE) {
+      target = await storedTarget(cd, ref);
+      info = await store.reader.read(target);
     }
-    const target = descriptorFromProto(stored?.target);
-    if (!target) throw new CriError(Code.INTERNAL, `image ${JSON.stringify(ref)} has no target after pull`);
-    const info = await store.reader.read(target);
+
+    // The other names are created in the round trip that checks the unpack; `ref` itself was
+    // just written by the pull, with these labels.
+    const { repoDigest, repoTag } = repoDigestAndTag(named, target.digest);
+    const names = [info.id, repoTag, repoDigest].filter((name) => name !== "");
+    const others = names.filter((name) => name !== ref);
+    const { check, written } = await writeImageNames(cd, others, target, labels, () => store.isUnpacked(info.chainId));
 
     // containerd's Transfer unpacks only for the platform/snapshotter pairs in its
-    // unpack_config and says nothing otherwise: check, and undo a name nobody had before.
-    if (!(await store.isUnpacked(info.chainId))) {
-      if (!knewRef) await cd.images.delete({ name: ref, sync: true }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    // unpack_config and says nothing otherwise: check, and undo the names this pull created
+    // (and `ref` if nobody had it before).
+    if (check.status === "rejected" || !check.value) {
+      const created = others.filter((_, i) => {
+        const w = written[i];
+        return w?.status === "fulfilled" && w.value.created;
+      });
+      if (!knewRef && check.status === "fulfilled") created.push(ref);
+      await Promise.all(created.map((name) => deleteImageName(cd, name)));
+      if (check.status === "rejected") throw check.reason;
       throw new CriError(
         Code.FAILED_PRECONDITION,
         `failed to pull and unpack image ${JSON.stringify(ref)}: containerd did not unpack it for snapshotter ${JSON.stringify(store.snapshotter)} and platform ${formatPlatform(this.opts.platform)}; ${UNPACK_CONFIG_HINT}`,
       );
     }
-
-    const { repoDigest, repoTag } = repoDigestAndTag(named, target.digest);
-    for (const name of [info.id, repoTag, repoDigest]) {
-      if (name === "") continue;
-      // `ref` itself was just written by the transfer, with these labels.
-      const pinned = name === ref ? isPinned(labels) : (await createImageRecord(cd, name, target, labels)).pinned;
-      store.record(name, info, target, pinned);
+    // The store follows containerd: the names written are recorded even when another failed.
+    let failed: { name: string; reason: unknown } | undefined;
+    for (const name of names) {
+      const w = name === ref ? undefined : written[others.indexOf(name)];
+      if (!w) store.record(name, info, target, isPinned(labels));
+      else if (w.status === "fulfilled") store.record(name, info, target, w.value.pinned);
+      else failed ??= { name, reason: w.reason };
     }
+    if (failed) throw wrap(failed.reason, `failed to create image reference ${JSON.stringify(failed.name)}`);
 
     logger.info("pulled image", { image: ref, id: info.id, repoTag, repoDigest, size: info.size, bytesRead: progress.bytesRead, ms: Date.now() - started });
     const image = store.get(info.id);
@@ -168,10 +183,18 @@ export class ImagePuller {
   }
 }
 
-async function createImageRecord(cd: Containerd, name: string, target: Parameters<typeof createOrUpdateImage>[2], labels: Record<string, string>) {
+async function storedTarget(cd: Containerd, ref: string) {
+  let stored;
   try {
-    return await createOrUpdateImage(cd, name, target, labels);
+    stored = (await cd.images.get({ name: ref })).image;
   } catch (e) {
-    throw wrap(e, `failed to create image reference ${JSON.stringify(name)}`);
+    throw wrap(e, `failed to get image ${JSON.stringify(ref)} from containerd image store`);
   }
+  const target = descriptorFromProto(stored?.target);
+  if (!target) throw new CriError(Code.INTERNAL, `image ${JSON.stringify(ref)} has no target after pull`);
+  return target;
+}
+
+function deleteImageName(cd: Containerd, name: string): Promise<unknown> {
+  return cd.images.delete({ name, sync: true }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
 }

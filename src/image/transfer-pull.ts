@@ -15,6 +15,9 @@ import { authAnswer, type RegistryCredentials } from "./registry-auth.js";
 import { PullProgress, type ProgressSnapshot } from "./pull-progress.js";
 import { pullFailure, watchPull, type PullWatch } from "./pull-watchdog.js";
 import type { Platform } from "./platform.js";
+import type { Descriptor, PullHints } from "./image-info.js";
+import { descriptorFromProto } from "./image-records.js";
+import { PulledDescriptors } from "./pull-descriptors.js";
 
 export interface TransferPullRequest {
   /** Normalised reference; also the name the image is stored under. */
@@ -34,6 +37,10 @@ export interface TransferPullRequest {
 
 export interface TransferPullResult {
   progress: ProgressSnapshot;
+  /** The image's target as the pull stored it under `ref`, when the pull tells (else crib asks Images/Get). */
+  target?: Descriptor | undefined;
+  /** What the pull saw of the image's blobs, so that reading it back costs fewer round trips. */
+  hints?: PullHints;
 }
 
 /** How long progress events that arrive after the Transfer call returned are still read. */
@@ -60,14 +67,16 @@ function serveAuth(stream: ContainerdStream, creds: RegistryCredentials | undefi
   });
 }
 
-function readProgress(stream: ContainerdStream, progress: PullProgress): Promise<void> {
+function readProgress(stream: ContainerdStream, progress: PullProgress, descriptors: PulledDescriptors): Promise<void> {
   return (async () => {
     const it = stream.messages();
     for (;;) {
       const next = await it.next();
       if (next.done) return;
       const p = unpackAny(next.value, ProgressSchema);
-      if (p) progress.handle({ event: p.event, name: p.name, progress: Number(p.progress), total: Number(p.total), hasDescriptor: p.desc !== undefined });
+      if (!p) continue;
+      progress.handle({ event: p.event, name: p.name, progress: Number(p.progress), total: Number(p.total), hasDescriptor: p.desc !== undefined });
+      descriptors.handle({ event: p.event, parents: p.parents, desc: descriptorFromProto(p.desc) });
     }
   })().catch(() => {});
 }
@@ -76,6 +85,7 @@ function readProgress(stream: ContainerdStream, progress: PullProgress): Promise
 export async function transferPull(cd: Containerd, req: TransferPullRequest): Promise<TransferPullResult> {
   const started = Date.now();
   const progress = new PullProgress(req.progressTimeoutMs, started);
+  const descriptors = new PulledDescriptors(req.ref);
   const abort = new AbortController();
   const onCallerAbort = () => abort.abort();
   req.signal.addEventListener("abort", onCallerAbort, { once: true });
@@ -89,7 +99,7 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
       openStream(cd, "progress").then((s) => (streams.push(s), s)),
       req.credentials ? openStream(cd, "creds").then((s) => (streams.push(s), s)) : undefined,
     ]);
-    const progressDone = readProgress(progressStream, progress);
+    const progressDone = readProgress(progressStream, progress, descriptors);
     const authStreamId = authStream?.id ?? "";
     if (authStream) tasks.push(serveAuth(authStream, req.credentials, req.logger, req.ref));
 
@@ -115,7 +125,7 @@ export async function transferPull(cd: Containerd, req: TransferPullRequest): Pr
     );
     // containerd closes the progress stream as Transfer returns; read what is still in flight.
     await Promise.race([progressDone, new Promise((r) => setTimeout(r, PROGRESS_DRAIN_MS).unref())]);
-    return { progress: progress.snapshot() };
+    return { progress: progress.snapshot(), target: descriptors.target(), hints: { descriptors: descriptors.descriptors() } };
   } catch (e) {
     throw pullFailure(req.ref, watch, req.signal, e);
   } finally {
