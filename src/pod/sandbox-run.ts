@@ -25,7 +25,7 @@ import {
   SANDBOX_METADATA_EXTENSION,
   SANDBOX_STORE_METADATA_KEY,
 } from "./sandbox-metadata.js";
-import { deleteContainerAndSnapshot, deleteTask } from "../containerd/task-ops.js";
+import { deleteContainerAndSnapshot, deleteCreatedTask } from "../containerd/task-ops.js";
 import { removeRunRecord, writeRunRecord } from "./sandbox-run-record.js";
 import { withUndo } from "../common/undo.js";
 import { withRunLease } from "../containerd/run-lease.js";
@@ -109,29 +109,18 @@ export function runPodSandbox(deps: CriDeps, state: PodState): RuntimeHandlers["
       }
 
       const paths = sandboxPaths(config.rootDir, config.stateDir, id, isHostIpc(podConfig));
-      if (!isHostNetwork(podConfig)) {
+      const hostNetwork = isHostNetwork(podConfig);
+      if (!hostNetwork) {
         meta.netnsPath = await createNetns(netnsDir(config)).catch((e) => {
           throw wrap(e, `failed to create network namespace for sandbox "${id}"`);
         });
         undo.push("remove netns", () => removeNetns(meta.netnsPath));
-        if (storeRecord) await saveStoreRecord(false);
-        else {
-          // The record's dir is the pod's root dir: the undo takes both away.
-          undo.push("remove run record", () => cleanupSandboxFiles(paths));
-          await writeRunRecord(paths.rootDir, meta);
-        }
+        // The record's dir is the pod's root dir: the undo takes both away.
+        if (!storeRecord) undo.push("remove run record", () => cleanupSandboxFiles(paths));
         // Plugins may allocate even when ADD fails: the teardown goes on the stack first.
         undo.push("teardown pod network", () => detachPodNetwork(config, meta));
-        await attachPodNetwork(config, meta).catch((e) => {
-          throw wrap(e, `failed to setup network for sandbox "${id}"`);
-        });
-        if (storeRecord) await saveStoreRecord(false);
       }
-
       undo.push("cleanup sandbox files", () => cleanupSandboxFiles(paths));
-      await setupSandboxFiles(paths, podConfig).catch((e) => {
-        throw wrap(e, "failed to setup sandbox files");
-      });
 
       const spec = buildSandboxSpec({
         id,
@@ -143,31 +132,73 @@ export function runPodSandbox(deps: CriDeps, state: PodState): RuntimeHandlers["
         seccompProfiles,
         options: facts,
       });
+      const pauseRecord = {
+        id,
+        labels: sandboxLabels(podConfig, image.config.Labels),
+        image: image.name,
+        runtime: { name: runtime.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+        spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+        snapshotter: config.snapshotter,
+        snapshotKey: id,
+      };
 
-      // The run lease keeps the fresh snapshot from containerd's GC until the container holds it.
+      // The pod's network (CNI ADD, the plugins' execs) and its pause container (snapshot,
+      // container, task: a shim and `runc create`) need nothing of each other but the netns,
+      // so they are made at once; the pause task starts once both are there. containerd
+      // runs them one after the other, the network first (its userns pods: the task first).
+      // Each branch's containerd calls are sent at fixed points (both branches' first calls
+      // together, all closing calls together), so the order docs/mapping.md shows is the
+      // same from run to run. The run lease keeps the fresh snapshot from containerd's GC
+      // until the container holds it.
       const created = await withRunLease(cd.leases, id, async (lease) => {
-        await lease.ready;
-        undo.push("delete pause container and snapshot", () => deleteContainerAndSnapshot(cd, id, config.snapshotter, id));
-        const prepared = await cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease: lease.id });
-        const record = await cd.containers.create(
-          {
-            container: {
-              id,
-              labels: sandboxLabels(podConfig, image.config.Labels),
-              image: image.name,
-              runtime: { name: runtime.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-              spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
-              snapshotter: config.snapshotter,
-              snapshotKey: id,
-              extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) },
-            },
-          },
-          { lease: lease.id },
-        );
-        undo.push("delete pause task", () => deleteTask(cd, id));
-        // The container holds the snapshot once its task exists.
-        await cd.tasks.create({ containerId: id, rootfs: prepared.mounts, stdin: "", stdout: "", stderr: "", terminal: false });
-        return record;
+        let failed = false;
+        const filesReady = setupSandboxFiles(paths, podConfig).catch((e) => {
+          throw wrap(e, "failed to setup sandbox files");
+        });
+        // The Sandbox Store names the netns before CNI ADD: what a start-up sweep after a crash tears down.
+        const recorded = hostNetwork ? Promise.resolve() : storeRecord ? saveStoreRecord(false) : writeRunRecord(paths.rootDir, meta);
+        const firstCalls = Promise.all([lease.ready, recorded]);
+        const network = (async () => {
+          if (hostNetwork) return;
+          await firstCalls;
+          await attachPodNetwork(config, meta).catch((e) => {
+            throw wrap(e, `failed to setup network for sandbox "${id}"`);
+          });
+        })();
+        const pause = (async () => {
+          await firstCalls;
+          // Pushed only here: the network branch pushes nothing, so the stack's order is fixed.
+          undo.push("delete pause container and snapshot", () => deleteContainerAndSnapshot(cd, id, config.snapshotter, id));
+          const prepared = await cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease: lease.id });
+          const record = await cd.containers.create(
+            { container: { ...pauseRecord, extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) } } },
+            { lease: lease.id },
+          );
+          await filesReady;
+          if (failed) return record;
+          // A task created but never started (the network failed meanwhile) is killed before its delete.
+          undo.push("delete pause task", () => deleteCreatedTask(cd, id));
+          // The container holds the snapshot once its task exists.
+          await cd.tasks.create({ containerId: id, rootfs: prepared.mounts, stdin: "", stdout: "", stderr: "", terminal: false });
+          return record;
+        })();
+        network.catch(() => (failed = true));
+        filesReady.catch(() => (failed = true));
+        // Everything settles before anything is undone (an undo must not race a call in flight).
+        const [fil, net, pau] = await Promise.allSettled([filesReady, network, pause]);
+        for (const r of [fil, net, pau]) if (r.status === "rejected") throw r.reason;
+        // The pause container was recorded before CNI ADD answered: it now gets the pod's IPs
+        // (recovery reads them from there), before its task starts, so a crash never leaves a
+        // running pod without them.
+        if (!hostNetwork) {
+          const update = cd.containers.update({
+            container: { id, extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) } },
+            updateMask: { paths: ["extensions"] },
+          });
+          const updated = await Promise.allSettled([update, storeRecord ? saveStoreRecord(false) : undefined]);
+          for (const r of updated) if (r.status === "rejected") throw r.reason;
+        }
+        return (pau as PromiseFulfilledResult<Awaited<typeof pause>>).value;
       });
       const started = await cd.tasks.start({ containerId: id });
       // Containers/Create answered with the record: its created_at is the pod's.
