@@ -60,10 +60,10 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
     await createFifos(fifos, ctx.fifos);
     const out = new CappedBuffer(MAX_EXEC_OUTPUT);
     const err = new CappedBuffer(MAX_EXEC_OUTPUT);
-    const stdout = await openFifoReader(fifos.stdout);
-    readers.push(stdout);
-    const stderr = await openFifoReader(fifos.stderr);
-    readers.push(stderr);
+    const opened = await Promise.allSettled([openFifoReader(fifos.stdout), openFifoReader(fifos.stderr)]);
+    for (const r of opened) if (r.status === "fulfilled") readers.push(r.value);
+    for (const r of opened) if (r.status === "rejected") throw r.reason;
+    const [stdout, stderr] = readers as [FifoReader, FifoReader];
     const drained = Promise.all([collect(stdout.stream, out), collect(stderr.stream, err)]);
 
     const { waited } = await gateExecStart(c.id, majorVersion(ctx.deps.capabilities.version) < 2, async () => {
@@ -105,8 +105,12 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
     drain.cancel();
     return { stdout: out.bytes(), stderr: err.bytes(), exitCode: first.exitStatus };
   } finally {
+    // The exited process's record in the shim is deleted without waiting for the answer
+    // (containerd's CRI waits): the reply does not depend on it, a later call on the same
+    // container finds it gone or NotFound, and one a crash leaves goes with the task. The
+    // FIFOs are gone before the reply.
     if (created) {
-      await cd.tasks.deleteProcess({ containerId: c.id, execId }).catch((e) => {
+      void cd.tasks.deleteProcess({ containerId: c.id, execId }).catch((e) => {
         if (!isNotFound(e)) ctx.deps.logger.warn("failed to delete exec process", { containerId: c.id, execId, error: messageOf(e) });
       });
     }

@@ -42,11 +42,14 @@ export class FifoPool {
   /** Creates a FIFO at each path (whose directory exists). */
   async make(paths: readonly string[]): Promise<void> {
     const missing: string[] = [];
-    for (const path of paths) {
-      const pooled = this.ready.pop();
-      if (pooled === undefined) missing.push(path);
-      else await rename(pooled, path).catch(() => missing.push(path));
-    }
+    // The renames run at once (each a threadpool round trip).
+    await Promise.all(
+      paths.map((path) => {
+        const pooled = this.ready.pop();
+        if (pooled === undefined) return missing.push(path);
+        return rename(pooled, path).catch(() => missing.push(path));
+      }),
+    );
     if (this.ready.length < this.batch / 2) void this.refill().catch(() => undefined);
     await mkfifo(missing);
   }
