@@ -1,5 +1,5 @@
 // Targeted loop for `node --cpu-prof` and the trace recorder: crib in-process creates,
-// starts, stops and removes N containers one by one and prints each step's p50 / mean ms
+// starts, execs `true` in (5 ExecSyncs), stops and removes N containers one by one and prints each step's p50 / mean ms
 // and crib's cpu per loop.
 //   npx tsx test/harness/run.ts -- node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-lifecycle.ts [n] [trace-file]
 import { join } from "node:path";
@@ -35,7 +35,7 @@ const image = h.images.busybox;
 await c.image.pullImage({ image: { image } });
 const config = { metadata: { name: "p", uid: "p-uid", namespace: "bench", attempt: 0 }, logDirectory: join(dir, "logs"), linux: { securityContext: { namespaceOptions: { network: 2 } } } };
 const { podSandboxId } = await c.runtime.runPodSandbox({ config });
-const steps = { create: [] as number[], start: [] as number[], stop: [] as number[], remove: [] as number[] };
+const steps = { create: [] as number[], start: [] as number[], exec: [] as number[], stop: [] as number[], remove: [] as number[] };
 const time = async (into: number[], f: () => Promise<unknown>) => {
   const t0 = performance.now();
   await f();
@@ -48,6 +48,7 @@ for (let i = 0; i < N; i++) {
   await time(steps.create, async () => (id = (await c.runtime.createContainer({ podSandboxId, config: cfg, sandboxConfig: config })).containerId));
   await time(steps.start, () => c.runtime.startContainer({ containerId: id }));
   await new Promise((r) => setTimeout(r, 100));
+  for (let j = 0; j < 5; j++) await time(steps.exec, () => c.runtime.execSync({ containerId: id, cmd: ["true"], timeout: 10n }));
   await time(steps.stop, () => c.runtime.stopContainer({ containerId: id, timeout: 10n }));
   await time(steps.remove, () => c.runtime.removeContainer({ containerId: id }));
 }

@@ -60,13 +60,27 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
+let mounted: Promise<string[]> | undefined;
+
+/**
+ * The cgroup hierarchies' mount points, read once: they are mounted at boot, and reading
+ * mountinfo (several threadpool reads) at every RemoveContainer outlasted its containerd
+ * calls under load. An unreadable mountinfo is asked again next time.
+ */
+function hierarchies(): Promise<string[]> {
+  mounted ??= readFile("/proc/self/mountinfo", "utf8").then(cgroupMountPoints, () => {
+    mounted = undefined;
+    return [];
+  });
+  return mounted;
+}
+
 /** Removes a task's cgroup dirs in every hierarchy; missing ones are fine. */
 export async function removeCgroupLeftovers(cgroupsPath: string | undefined, logger: Logger, ids: Record<string, string>): Promise<void> {
   const rel = cgroupfsPath(cgroupsPath);
   if (!rel) return;
-  const mountinfo = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
   await Promise.all(
-    cgroupMountPoints(mountinfo).map((mnt) =>
+    (await hierarchies()).map((mnt) =>
       removeDir(join(mnt, rel)).catch((e) => logger.warn("failed to remove a leftover cgroup", { ...ids, cgroup: join(mnt, rel), error: messageOf(e) })),
     ),
   );

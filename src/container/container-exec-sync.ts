@@ -9,11 +9,11 @@ import { ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { deadlineExceeded, failedPrecondition, isNotFound, messageOf, wrap } from "../errors.js";
 import { jsonAny } from "../containerd/any.js";
 import { OCI_PROCESS_TYPE_URL } from "../oci/spec-types.js";
-import { createFifos, fifoSetIn, openFifoReader, removeFifos, type FifoReader } from "../io/fifo.js";
+import { openFifoReader, removeFifos, type FifoReader, type FifoSet } from "../io/fifo.js";
 import { buildExecProcessSpec } from "../oci/exec-spec.js";
 import { stateName, type Container } from "./container-store.js";
 import type { RuntimeHandlers } from "../common/deps.js";
-import { dirsOf, type ContainerContext } from "./container-context.js";
+import type { ContainerContext } from "./container-context.js";
 import { CappedBuffer } from "../io/capped-buffer.js";
 import { majorVersion } from "../containerd/capabilities.js";
 import { gateExecStart } from "./exec-start-gate.js";
@@ -53,17 +53,21 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
   const cd = ctx.deps.containerd;
   const spec = buildExecProcessSpec(c.record.spec, cmd, false);
   const execId = randomBytes(32).toString("hex");
-  const fifos = fifoSetIn(dirsOf(ctx, c.id).io, execId, { stdin: false, terminal: false });
   const readers: FifoReader[] = [];
   let created = false;
+  // Made ahead in the pool's dir and used there (containerd makes them in the container's
+  // dir): no mkdir, stat or rename before the exec.
+  let taken: FifoSet | undefined;
   try {
-    await createFifos(fifos, ctx.fifos);
+    const [stdoutPath, stderrPath] = (await ctx.fifos.take(2)) as [string, string];
+    const fifos: FifoSet = { dir: ctx.fifos.dir, stdin: "", stdout: stdoutPath, stderr: stderrPath, terminal: false };
+    taken = fifos;
     const out = new CappedBuffer(MAX_EXEC_OUTPUT);
     const err = new CappedBuffer(MAX_EXEC_OUTPUT);
-    const stdout = await openFifoReader(fifos.stdout);
-    readers.push(stdout);
-    const stderr = await openFifoReader(fifos.stderr);
-    readers.push(stderr);
+    const opened = await Promise.allSettled([openFifoReader(fifos.stdout), openFifoReader(fifos.stderr)]);
+    for (const r of opened) if (r.status === "fulfilled") readers.push(r.value);
+    for (const r of opened) if (r.status === "rejected") throw r.reason;
+    const [stdout, stderr] = readers as [FifoReader, FifoReader];
     const drained = Promise.all([collect(stdout.stream, out), collect(stderr.stream, err)]);
 
     const { waited } = await gateExecStart(c.id, majorVersion(ctx.deps.capabilities.version) < 2, async () => {
@@ -105,13 +109,17 @@ export async function execSyncNow(ctx: ContainerContext, c: Container, cmd: read
     drain.cancel();
     return { stdout: out.bytes(), stderr: err.bytes(), exitCode: first.exitStatus };
   } finally {
+    // The exited process's record in the shim is deleted without waiting for the answer
+    // (containerd's CRI waits): the reply does not depend on it, a later call on the same
+    // container finds it gone or NotFound, and one a crash leaves goes with the task. The
+    // FIFOs are gone before the reply.
     if (created) {
-      await cd.tasks.deleteProcess({ containerId: c.id, execId }).catch((e) => {
+      void cd.tasks.deleteProcess({ containerId: c.id, execId }).catch((e) => {
         if (!isNotFound(e)) ctx.deps.logger.warn("failed to delete exec process", { containerId: c.id, execId, error: messageOf(e) });
       });
     }
     for (const r of readers) r.destroy();
-    await removeFifos(fifos).catch(() => undefined);
+    if (taken) await removeFifos(taken).catch(() => undefined);
   }
 }
 

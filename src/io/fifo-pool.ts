@@ -2,7 +2,7 @@
 // `mkfifo` child process forked from crib's large heap cost ~5-10 ms of CPU per container;
 // the pool makes FIFOs in batches, one process per batch, in the background, and hands
 // them out by rename(2) into the process's FIFO paths (same filesystem: the pool lives in
-// state_dir). When the pool is empty or a rename fails, `mkfifo` makes them as before.
+// state_dir), or, for ExecSync, where they are. When the pool is empty or a rename fails, `mkfifo` makes them as before.
 // The pool's directory is emptied when crib starts and stops.
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
@@ -42,13 +42,41 @@ export class FifoPool {
   /** Creates a FIFO at each path (whose directory exists). */
   async make(paths: readonly string[]): Promise<void> {
     const missing: string[] = [];
-    for (const path of paths) {
-      const pooled = this.ready.pop();
-      if (pooled === undefined) missing.push(path);
-      else await rename(pooled, path).catch(() => missing.push(path));
-    }
+    // The renames run at once (each a threadpool round trip).
+    await Promise.all(
+      paths.map((path) => {
+        const pooled = this.ready.pop();
+        if (pooled === undefined) return missing.push(path);
+        return rename(pooled, path).catch(() => missing.push(path));
+      }),
+    );
     if (this.ready.length < this.batch / 2) void this.refill().catch(() => undefined);
     await mkfifo(missing);
+  }
+
+  /**
+   * `count` FIFOs used where they are, in the pool's directory (no rename: ExecSync's
+   * FIFOs live only as long as the call). The caller removes them; crib's start empties
+   * the directory of any a crash left.
+   */
+  async take(count: number): Promise<string[]> {
+    const out: string[] = [];
+    const missing: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const pooled = this.ready.pop();
+      if (pooled !== undefined) out.push(pooled);
+      else {
+        const path = join(this.dir, randomBytes(12).toString("hex"));
+        out.push(path);
+        missing.push(path);
+      }
+    }
+    if (this.ready.length < this.batch / 2) void this.refill().catch(() => undefined);
+    if (missing.length > 0) {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await mkfifo(missing);
+    }
+    return out;
   }
 
   async stop(): Promise<void> {

@@ -56,10 +56,10 @@ async function isFifo(path: string): Promise<boolean> {
  * pool, FIFOs made ahead are moved into place instead of running `mkfifo` now.
  */
 export async function createFifos(set: FifoSet, pool?: FifoPool): Promise<void> {
-  await mkdir(set.dir, { recursive: true, mode: 0o700 });
   const wanted = [set.stdin, set.stdout, set.stderr].filter((p) => p !== "");
-  const missing: string[] = [];
-  for (const p of wanted) if (!(await isFifo(p))) missing.push(p);
+  // One threadpool round trip for the dir and the checks together, not one after the other.
+  const [, present] = await Promise.all([mkdir(set.dir, { recursive: true, mode: 0o700 }), Promise.all(wanted.map(isFifo))]);
+  const missing = wanted.filter((_, i) => !present[i]);
   // Node has no mkfifo(3); the coreutils binary does it without blocking anything.
   if (pool) await pool.make(missing);
   else await mkfifo(missing);
@@ -67,7 +67,7 @@ export async function createFifos(set: FifoSet, pool?: FifoPool): Promise<void> 
 
 /** Removes the set's FIFOs (the dir stays: it may hold other processes' FIFOs). */
 export async function removeFifos(set: FifoSet): Promise<void> {
-  for (const p of [set.stdin, set.stdout, set.stderr]) if (p) await rm(p, { force: true });
+  await Promise.all([set.stdin, set.stdout, set.stderr].filter((p) => p !== "").map((p) => rm(p, { force: true })));
 }
 
 /** A read end of an output FIFO: a stream that ends when the last writer is gone. */

@@ -202,12 +202,17 @@ export async function setupPodNetwork(o: PodNetworkOptions, ipPreference: IpPref
   if (o.networks.length === 0) throw new Error(CNI_NOT_INITIALIZED);
   const attachments: PodNetworkAttachment[] = [];
   const results: CniResult[] = [];
-  for (const { network, ifName } of podAttachments(o)) {
-    const added = await cniAdd({ ...o, netConf: network, ifName });
+  // The attachments are independent (one interface each): like go-cni's attachNetworks
+  // they run at once, and the first failure in their order is reported once all settled.
+  const wanted = podAttachments(o);
+  const settled = await Promise.allSettled(wanted.map(({ network, ifName }) => cniAdd({ ...o, netConf: network, ifName })));
+  for (const r of settled) if (r.status === "rejected") throw r.reason;
+  wanted.forEach(({ network, ifName }, i) => {
+    const added = (settled[i] as PromiseFulfilledResult<CniAddResult>).value;
     attachments.push({ network: network.name, ifName, raw: added.raw });
     // go-cni leaves the loopback result out of the pod's merged result.
     if (network !== LOOPBACK_NETWORK) results.push(added.result);
-  }
+  });
   const defaultIf = interfaceNameFor(0, o.ifPrefix ?? "eth");
   const result = mergeCniResults(results, defaultIf);
   let ips;
@@ -236,13 +241,12 @@ export async function teardownPodNetwork(
   if (o.networks.length === 0) throw new Error(CNI_NOT_INITIALIZED);
   const netnsPath = o.netnsPath && (await netnsExists(o.netnsPath)) ? o.netnsPath : "";
   const failures: Error[] = [];
-  for (const { network, ifName } of podAttachments(o)) {
-    try {
-      await cniDel({ ...o, netnsPath, netConf: network, ifName, prevResult: o.prevResults?.[ifName] });
-    } catch (e) {
-      if (!isAlreadyGone(e, netnsPath)) failures.push(e as Error);
-    }
-  }
+  // Independent attachments, torn down at once (go-cni's Remove goes one by one: the same
+  // DELs, sooner); failures are collected in the attachments' order.
+  const settled = await Promise.allSettled(
+    podAttachments(o).map(({ network, ifName }) => cniDel({ ...o, netnsPath, netConf: network, ifName, prevResult: o.prevResults?.[ifName] })),
+  );
+  for (const r of settled) if (r.status === "rejected" && !isAlreadyGone(r.reason, netnsPath)) failures.push(r.reason as Error);
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) {
     throw new Error(`${failures[0]!.message} (and ${failures.length - 1} more: ${failures.slice(1).map((f) => f.message).join("; ")})`, {

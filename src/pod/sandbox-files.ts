@@ -65,18 +65,23 @@ export function validateSandboxFilesConfig(c: PodSandboxConfig): void {
 const SHM_OPTIONS = "nodev,noexec,nosuid,mode=1777,size=65536k";
 
 export async function setupSandboxFiles(p: SandboxPaths, c: PodSandboxConfig): Promise<void> {
-  await mkdir(p.rootDir, { recursive: true, mode: 0o755 });
-  await mkdir(p.stateDir, { recursive: true, mode: 0o755 });
+  // The files are independent: written at once (each a threadpool round trip, and the
+  // event loop is busy forking CNI plugins meanwhile), all settled before an error is reported.
   const host = isHostNetwork(c) ? osHostname() : c.hostname || osHostname();
-  await writeFile(p.hostname, host + "\n", { mode: 0o644 });
-  await copyFile("/etc/hosts", p.hosts);
-  if (c.dnsConfig) await writeFile(p.resolvConf, resolvConfFromDns(c.dnsConfig), { mode: 0o644 });
-  else await copyFile("/etc/resolv.conf", p.resolvConf);
-  if (!isHostIpc(c)) {
-    await mkdir(p.shm, { recursive: true, mode: 0o700 });
-    const r = await runHelped("mount", ["-t", "tmpfs", "-o", SHM_OPTIONS, "shm", p.shm]);
-    if (r.code !== 0) throw new Error(`failed to mount sandbox shm ${p.shm}: ${describeExit(r)}`);
-  }
+  const root = mkdir(p.rootDir, { recursive: true, mode: 0o755 });
+  const steps = [
+    root.then(() => writeFile(p.hostname, host + "\n", { mode: 0o644 })),
+    root.then(() => copyFile("/etc/hosts", p.hosts)),
+    root.then(() => (c.dnsConfig ? writeFile(p.resolvConf, resolvConfFromDns(c.dnsConfig), { mode: 0o644 }) : copyFile("/etc/resolv.conf", p.resolvConf))),
+    (async () => {
+      await mkdir(p.stateDir, { recursive: true, mode: 0o755 });
+      if (isHostIpc(c)) return;
+      await mkdir(p.shm, { recursive: true, mode: 0o700 });
+      const r = await runHelped("mount", ["-t", "tmpfs", "-o", SHM_OPTIONS, "shm", p.shm]);
+      if (r.code !== 0) throw new Error(`failed to mount sandbox shm ${p.shm}: ${describeExit(r)}`);
+    })(),
+  ];
+  for (const r of await Promise.allSettled(steps)) if (r.status === "rejected") throw r.reason;
 }
 
 /**

@@ -25,7 +25,7 @@ import {
   SANDBOX_METADATA_EXTENSION,
   SANDBOX_STORE_METADATA_KEY,
 } from "./sandbox-metadata.js";
-import { deleteContainerAndSnapshot, deleteTask } from "../containerd/task-ops.js";
+import { deleteContainerAndSnapshot, deleteCreatedTask, deleteTask } from "../containerd/task-ops.js";
 import { removeRunRecord, writeRunRecord } from "./sandbox-run-record.js";
 import { withUndo } from "../common/undo.js";
 import { withRunLease } from "../containerd/run-lease.js";
@@ -101,73 +101,122 @@ export function runPodSandbox(deps: CriDeps, state: PodState): RuntimeHandlers["
         if (create) await cd.sandboxStore.create({ sandbox });
         else await cd.sandboxStore.update({ sandbox, fields: ["extensions"] });
       };
-      // The Sandbox Store record comes first: after a crash it is what lets a start-up
-      // sweep find and undo the network of a pod that never got its container.
-      if (storeRecord) {
-        await saveStoreRecord(true);
-        undo.push("delete sandbox store record", () => cd.sandboxStore.delete({ sandboxId: id }));
-      }
-
       const paths = sandboxPaths(config.rootDir, config.stateDir, id, isHostIpc(podConfig));
-      if (!isHostNetwork(podConfig)) {
-        meta.netnsPath = await createNetns(netnsDir(config)).catch((e) => {
-          throw wrap(e, `failed to create network namespace for sandbox "${id}"`);
-        });
-        undo.push("remove netns", () => removeNetns(meta.netnsPath));
-        if (storeRecord) await saveStoreRecord(false);
-        else {
-          // The record's dir is the pod's root dir: the undo takes both away.
-          undo.push("remove run record", () => cleanupSandboxFiles(paths));
-          await writeRunRecord(paths.rootDir, meta);
-        }
-        // Plugins may allocate even when ADD fails: the teardown goes on the stack first.
-        undo.push("teardown pod network", () => detachPodNetwork(config, meta));
-        await attachPodNetwork(config, meta).catch((e) => {
-          throw wrap(e, `failed to setup network for sandbox "${id}"`);
-        });
-        if (storeRecord) await saveStoreRecord(false);
-      }
+      const hostNetwork = isHostNetwork(podConfig);
 
-      undo.push("cleanup sandbox files", () => cleanupSandboxFiles(paths));
-      await setupSandboxFiles(paths, podConfig).catch((e) => {
-        throw wrap(e, "failed to setup sandbox files");
-      });
-
-      const spec = buildSandboxSpec({
-        id,
-        config: podConfig,
-        imageConfig: image.config,
-        imageName: config.sandboxImage,
-        netnsPath: meta.netnsPath,
-        paths,
-        seccompProfiles,
-        options: facts,
-      });
-
-      // The run lease keeps the fresh snapshot from containerd's GC until the container holds it.
+      // The pod's network (CNI ADD, the plugins' execs) and its pause container (snapshot,
+      // container, task: a shim and `runc create`) need nothing of each other but the netns,
+      // so they are made at once; the pause task starts once both are there. containerd
+      // runs them one after the other, the network first (its userns pods: the task first).
+      // The containerd calls go out in fixed phases (Store/Create ‖ Leases/Create, then
+      // Store/Update ‖ Prepare, Containers/Create, Tasks/Create, then the closing updates),
+      // so the order docs/mapping.md shows is the same from run to run; every undo is pushed
+      // at a fixed point too, so a failure undoes in one order. The run lease keeps the
+      // fresh snapshot from containerd's GC until the container holds it.
       const created = await withRunLease(cd.leases, id, async (lease) => {
-        await lease.ready;
+        // Phase 1: the Sandbox Store record (after a crash, what lets a start-up sweep find
+        // and undo the network of a pod that never got its container), the lease, the netns
+        // (one a crash leaves is swept at start-up as unused) and the pod's files.
+        const storeCreated = storeRecord ? saveStoreRecord(true) : Promise.resolve();
+        const netnsMade = hostNetwork
+          ? Promise.resolve("")
+          : createNetns(netnsDir(config)).catch((e) => {
+              throw wrap(e, `failed to create network namespace for sandbox "${id}"`);
+            });
+        // After the netns: the helper shell runs one command at a time, and the netns is
+        // needed first (the files only at Tasks/Create).
+        const filesReady = netnsMade
+          .catch(() => undefined)
+          .then(() => setupSandboxFiles(paths, podConfig))
+          .catch((e) => {
+            throw wrap(e, "failed to setup sandbox files");
+          });
+        filesReady.catch(() => undefined);
+        const [storeR, netnsR, leaseR] = await Promise.allSettled([storeCreated, netnsMade, lease.ready]);
+        if (storeRecord && storeR.status === "fulfilled") undo.push("delete sandbox store record", () => cd.sandboxStore.delete({ sandboxId: id }));
+        if (netnsR.status === "fulfilled" && netnsR.value) {
+          meta.netnsPath = netnsR.value;
+          undo.push("remove netns", () => removeNetns(meta.netnsPath));
+          // The record's dir is the pod's root dir: the undo takes both away.
+          if (!storeRecord) undo.push("remove run record", () => cleanupSandboxFiles(paths));
+          // Plugins may allocate even when ADD fails: the teardown goes on the stack first.
+          undo.push("teardown pod network", () => detachPodNetwork(config, meta));
+        }
+        undo.push("cleanup sandbox files", () => cleanupSandboxFiles(paths));
+        for (const r of [storeR, netnsR, leaseR]) {
+          if (r.status === "rejected") {
+            await filesReady.catch(() => undefined);
+            throw r.reason;
+          }
+        }
+        const spec = buildSandboxSpec({
+          id,
+          config: podConfig,
+          imageConfig: image.config,
+          imageName: config.sandboxImage,
+          netnsPath: meta.netnsPath,
+          paths,
+          seccompProfiles,
+          options: facts,
+        });
+
+        // Phase 2: the record names the netns before CNI ADD, while the snapshot is prepared.
+        let failed = false;
+        const recorded = hostNetwork ? Promise.resolve() : storeRecord ? saveStoreRecord(false) : writeRunRecord(paths.rootDir, meta);
         undo.push("delete pause container and snapshot", () => deleteContainerAndSnapshot(cd, id, config.snapshotter, id));
-        const prepared = await cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease: lease.id });
-        const record = await cd.containers.create(
-          {
-            container: {
-              id,
-              labels: sandboxLabels(podConfig, image.config.Labels),
-              image: image.name,
-              runtime: { name: runtime.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-              spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
-              snapshotter: config.snapshotter,
-              snapshotKey: id,
-              extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) },
+        const prepared = cd.snapshots.prepare({ snapshotter: config.snapshotter, key: id, parent: image.chainId }, { lease: lease.id });
+        const network = (async () => {
+          if (hostNetwork) return;
+          await recorded;
+          await attachPodNetwork(config, meta).catch((e) => {
+            throw wrap(e, `failed to setup network for sandbox "${id}"`);
+          });
+        })();
+        const pause = (async () => {
+          const [, { mounts }] = await Promise.all([recorded, prepared]);
+          const record = await cd.containers.create(
+            {
+              container: {
+                id,
+                labels: sandboxLabels(podConfig, image.config.Labels),
+                image: image.name,
+                runtime: { name: runtime.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+                spec: jsonAny(OCI_SPEC_TYPE_URL, spec),
+                snapshotter: config.snapshotter,
+                snapshotKey: id,
+                extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) },
+              },
             },
-          },
-          { lease: lease.id },
-        );
-        undo.push("delete pause task", () => deleteTask(cd, id));
-        // The container holds the snapshot once its task exists.
-        await cd.tasks.create({ containerId: id, rootfs: prepared.mounts, stdin: "", stdout: "", stderr: "", terminal: false });
-        return record;
+            { lease: lease.id },
+          );
+          await filesReady;
+          if (failed) return record;
+          // A task created but never started (the network failed meanwhile, or its start) is
+          // killed before its delete; after a failed Tasks/Create there is only the delete to try.
+          let taskCreated = false;
+          undo.push("delete pause task", () => (taskCreated ? deleteCreatedTask(cd, id) : deleteTask(cd, id)));
+          // The container holds the snapshot once its task exists.
+          await cd.tasks.create({ containerId: id, rootfs: mounts, stdin: "", stdout: "", stderr: "", terminal: false });
+          taskCreated = true;
+          return record;
+        })();
+        network.catch(() => (failed = true));
+        filesReady.catch(() => (failed = true));
+        // Everything settles before anything is undone (an undo must not race a call in flight).
+        const [fil, net, pau] = await Promise.allSettled([filesReady, network, pause]);
+        for (const r of [fil, net, pau]) if (r.status === "rejected") throw r.reason;
+        // The pause container was recorded before CNI ADD answered: it now gets the pod's IPs
+        // (recovery reads them from there), before its task starts, so a crash never leaves a
+        // running pod without them.
+        if (!hostNetwork) {
+          const update = cd.containers.update({
+            container: { id, extensions: { [SANDBOX_METADATA_EXTENSION]: encodeSandboxMetadata(meta) } },
+            updateMask: { paths: ["extensions"] },
+          });
+          const updated = await Promise.allSettled([update, storeRecord ? saveStoreRecord(false) : undefined]);
+          for (const r of updated) if (r.status === "rejected") throw r.reason;
+        }
+        return (pau as PromiseFulfilledResult<Awaited<typeof pause>>).value;
       });
       const started = await cd.tasks.start({ containerId: id });
       // Containers/Create answered with the record: its created_at is the pod's.

@@ -35,9 +35,11 @@ export async function stopSandbox(deps: CriDeps, state: PodState, s: Sandbox, st
         throw wrap(e, `failed to stop sandbox container "${id}"`);
       });
     }
-    await deleteTask(cd, id);
-    // The exit handler usually got there first and sent the event; else it is sent here.
-    if (state.sandboxes.setNotReady(s)) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
+    const task = async () => {
+      await deleteTask(cd, id);
+      // The exit handler usually got there first and sent the event; else it is sent here.
+      if (state.sandboxes.setNotReady(s)) state.events?.emit(ContainerEventType.CONTAINER_STOPPED_EVENT, id, id);
+    };
     const network = async () => {
       if (!s.meta.netnsPath) return;
       if (await netnsExists(s.meta.netnsPath)) {
@@ -48,8 +50,12 @@ export async function stopSandbox(deps: CriDeps, state: PodState, s: Sandbox, st
       await removeNetns(s.meta.netnsPath);
     };
     const paths = sandboxPaths(deps.config.rootDir, deps.config.stateDir, id, isHostIpc(s.meta.config));
-    // The shm unmount (a child process) does not wait for the network teardown (CNI DEL and the netns unmount).
-    const [net] = await Promise.allSettled([network(), unmountSandboxShm(paths)]);
+    // With the pause process gone, the task's delete (the shim's clean-up), the network
+    // teardown (CNI DEL and the netns unmount: the pinned netns does not need the pause)
+    // and the shm unmount run at once; containerd's CRI deletes the task first. All settle
+    // before an error is reported; a retried stop repeats what failed.
+    const [del, net] = await Promise.allSettled([task(), network(), unmountSandboxShm(paths)]);
+    if (del.status === "rejected") throw del.reason;
     if (net.status === "rejected") throw net.reason;
   } finally {
     state.sandboxes.update(s, (st) => {

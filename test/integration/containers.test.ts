@@ -302,6 +302,11 @@ describe("containers", () => {
     });
     const execFifos = readdirSync(join(t.config.stateDir, "containers", id, "io")).filter((f) => !f.startsWith(id));
     assert.deepEqual(execFifos, [], "exec FIFOs removed");
+    // ExecSync's FIFOs are the pool's own, used in its dir: what is left there is what the
+    // pool holds ready (fewer than half a batch of 64 when a refill of 64 starts, so at most
+    // 95), not the 200 FIFOs of the 100 calls.
+    const pooled = readdirSync(join(t.config.stateDir, "fifo-pool"));
+    assert.ok(pooled.length <= 95, `${pooled.length} FIFOs left in the pool's dir`);
 
     // More output than ExecSync keeps: no crash, and the container still serves execs.
     await codeOfCall(t.client.runtime.execSync({ containerId: id, cmd: ["sh", "-c", "head -c 20000000 /dev/zero"], timeout: 30n }));

@@ -303,7 +303,7 @@ test("cniCheck honours the spec version and disableCheck", async () => {
   });
 });
 
-test("setupPodNetwork attaches loopback on lo first, then eth0, and picks the pod IPs", async () => {
+test("setupPodNetwork attaches loopback on lo and eth0 (at once, as go-cni) and picks the pod IPs", async () => {
   await withFixture(async (f) => {
     await f.plugin("loopback", { "ADD.out": JSON.stringify({ cniVersion: "0.3.1", interfaces: [{ name: "lo" }], ips: [{ version: "4", address: "127.0.0.1/8", interface: 0 }] }) });
     await f.plugin("fbridge", { "ADD.out": JSON.stringify({ ...JSON.parse(CHAINED_RESULT), ips: [...JSON.parse(CHAINED_RESULT).ips].reverse() }) });
@@ -316,8 +316,9 @@ test("setupPodNetwork attaches loopback on lo first, then eth0, and picks the po
     // The loopback result is left out of the merged view, as in go-cni.
     assert.equal(setup.result.interfaces.lo, undefined);
     const calls = await f.calls();
-    assert.deepEqual(calls.map((c) => `${c.plugin} ${c.env.CNI_IFNAME}`), ["loopback lo", "fbridge eth0"]);
-    assert.deepEqual(calls[0]!.stdin, { type: "loopback", name: "cni-loopback", cniVersion: "0.3.1" });
+    // Both ran, once each; their order is not fixed.
+    assert.deepEqual(calls.map((c) => `${c.plugin} ${c.env.CNI_IFNAME}`).sort(), ["fbridge eth0", "loopback lo"]);
+    assert.deepEqual(calls.find((c) => c.plugin === "loopback")!.stdin, { type: "loopback", name: "cni-loopback", cniVersion: "0.3.1" });
 
     // Without loopback, and with an eth0 that gets no address.
     await f.plugin("fnoip", { "ADD.out": JSON.stringify({ cniVersion: "1.0.0" }) });
@@ -329,6 +330,33 @@ test("setupPodNetwork attaches loopback on lo first, then eth0, and picks the po
   });
 });
 
+test("setupPodNetwork and teardownPodNetwork run the pod's attachments at once; a failed one fails ADD after all settled", async () => {
+  await withFixture(async (f) => {
+    // Each plugin takes 1.5 s: one after the other, ADD or DEL would take 3 s or more.
+    for (const cmd of ["ADD", "DEL"]) {
+      await f.plugin("loopback", { [`${cmd}.sleep`]: "1.5", "ADD.out": JSON.stringify({ cniVersion: "0.3.1", interfaces: [{ name: "lo" }] }) });
+      await f.plugin("fbridge", { [`${cmd}.sleep`]: "1.5", "ADD.out": MAIN_RESULT });
+      const base = { binDirs: [f.bin], cacheDir: f.cache, networks: [listOf("1.0.0", [{ type: "fbridge" }])], containerId: "sandbox1", netnsPath: "" };
+      const t0 = performance.now();
+      if (cmd === "ADD") assert.equal((await setupPodNetwork(base)).ip, "10.99.0.7");
+      else await teardownPodNetwork(base);
+      const ms = performance.now() - t0;
+      assert.ok(ms >= 1500 && ms < 2900, `${cmd} took ${ms.toFixed(0)} ms`);
+    }
+    // eth0 fails while lo succeeds: ADD reports eth0's error, after lo's plugin has answered.
+    await f.clearCalls();
+    await f.plugin("loopback", { "ADD.sleep": "0.5", "ADD.out": JSON.stringify({ cniVersion: "0.3.1", interfaces: [{ name: "lo" }] }) });
+    await f.plugin("fbridge", { "ADD.out": JSON.stringify({ code: 11, msg: "try later" }), "ADD.exit": "1" });
+    const t0 = performance.now();
+    await assert.rejects(
+      setupPodNetwork({ binDirs: [f.bin], cacheDir: f.cache, networks: [listOf("1.0.0", [{ type: "fbridge" }])], containerId: "sandbox1", netnsPath: "" }),
+      (e: unknown) => e instanceof CniPluginError && e.cniCode === 11,
+    );
+    assert.ok(performance.now() - t0 >= 500, "the error waited for loopback's ADD");
+    assert.deepEqual((await f.calls()).map((c) => c.plugin).sort(), ["fbridge", "loopback"]);
+  });
+});
+
 test("teardownPodNetwork is tolerant: empty CNI_NETNS when the namespace is gone, 'not found' ignored", async () => {
   await withFixture(async (f) => {
     await f.plugin("loopback");
@@ -337,9 +365,9 @@ test("teardownPodNetwork is tolerant: empty CNI_NETNS when the namespace is gone
     const base = { binDirs: [f.bin], cacheDir: f.cache, networks: [list], containerId: "sandbox1", netnsPath: "/run/netns/cni-gone" };
     await teardownPodNetwork(base);
     const calls = await f.calls();
-    assert.deepEqual(calls.map((c) => `${c.plugin} ${c.command} ${c.env.CNI_IFNAME} netns=${c.env.CNI_NETNS}`), [
-      "loopback DEL lo netns=",
+    assert.deepEqual(calls.map((c) => `${c.plugin} ${c.command} ${c.env.CNI_IFNAME} netns=${c.env.CNI_NETNS}`).sort(), [
       "fbridge DEL eth0 netns=",
+      "loopback DEL lo netns=",
     ]);
 
     // A live namespace path is passed through.

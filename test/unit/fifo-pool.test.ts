@@ -62,3 +62,31 @@ test("a FIFO that already exists is kept, not replaced from the pool", async () 
   assert.equal((await stat(set.stdout)).ino, ino);
   await pool.stop();
 });
+
+test("take hands out pooled FIFOs where they are, then fresh ones in the pool's dir when it is empty", async () => {
+  const d = await mkdtemp(join(tmpdir(), "crib-fifo-pool-"));
+  dirs.push(d);
+  const poolDir = join(d, "pool");
+  const pool = new FifoPool(poolDir, 4);
+  await pool.start();
+  const first = await pool.take(2);
+  assert.equal(first.length, 2);
+  assert.equal(pool.available, 2);
+  for (const p of first) {
+    assert.equal(join(p, ".."), poolDir);
+    const st = await stat(p);
+    assert.ok(st.isFIFO(), `${p} is a FIFO`);
+    assert.equal(st.mode & 0o777, 0o700);
+  }
+  // More than the pool holds (and more than a refill could have made meanwhile): all are FIFOs, all distinct.
+  const many = await pool.take(20);
+  assert.equal(new Set([...first, ...many]).size, 22);
+  for (const p of many) assert.ok((await stat(p)).isFIFO());
+  // The taker removes them; the pool never hands one out twice.
+  for (const p of [...first, ...many]) await rm(p);
+  for (let i = 0; i < 100 && pool.available < 4; i++) await new Promise((r) => setTimeout(r, 10));
+  const again = await pool.take(4);
+  for (const p of again) assert.ok((await stat(p)).isFIFO());
+  await pool.stop();
+  assert.equal(existsSync(poolDir), false);
+});
