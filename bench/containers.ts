@@ -1,8 +1,9 @@
 // bench/containers: CreateContainer → StartContainer → StopContainer → RemoveContainer
 // latency (p50/p99) over 50 containers, ExecSync latency, and ListContainers /
-// ContainerStatus latency with 500 containers, crib vs containerd's built-in CRI.
+// ContainerStatus latency with 500 containers, crib vs containerd's built-in CRI, the two
+// taking turns step by step (bench/lib.ts alternate).
 import { loadHarness } from "../test/harness/env.js";
-import { benchPodConfig, percentile, sample, type Row, type Target, type BenchPodConfig } from "./lib.js";
+import { alternate, benchPodConfig, percentile, sample, type Row, type Target, type BenchPodConfig } from "./lib.js";
 
 const LIFECYCLE_CONTAINERS = Math.max(1, Math.round(50 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
 const LISTED_CONTAINERS = Math.max(1, Math.round(500 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
@@ -27,63 +28,84 @@ function containerConfig(image: string, name: string, command: string[]) {
 /** A process that exits on SIGTERM, so StopContainer measures the graceful path. */
 const GRACEFUL = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"];
 
-async function lifecycle(t: Target, image: string) {
-  const pod = await runPod(t, "life");
-  const out = { create: [] as number[], start: [] as number[], stop: [] as number[], remove: [] as number[] };
+type Life = { create: number[]; start: number[]; stop: number[]; remove: number[] };
+
+/** Each target's pods, removed after `fn` whatever happens. */
+async function withPods<R>(targets: Target[], name: string, fn: (pods: Record<string, Pod>) => Promise<R>): Promise<R> {
+  const pods: Record<string, Pod> = {};
   try {
-    for (let i = 0; i < LIFECYCLE_CONTAINERS; i++) {
+    for (const t of targets) pods[t.name] = await runPod(t, name);
+    return await fn(pods);
+  } finally {
+    for (const t of targets) if (pods[t.name]) await t.client.runtime.removePodSandbox({ podSandboxId: pods[t.name]!.id }).catch(() => {});
+  }
+}
+
+/** Container i's create, start, stop and remove on one target; the targets take turns container by container. */
+async function lifecycle(targets: Target[], image: string): Promise<Record<string, Life>> {
+  const out: Record<string, Life> = Object.fromEntries(targets.map((t) => [t.name, { create: [], start: [], stop: [], remove: [] }]));
+  await withPods(targets, "life", (pods) =>
+    alternate(targets, LIFECYCLE_CONTAINERS, async (t, i) => {
+      const o = out[t.name]!;
+      const pod = pods[t.name]!;
       let id = "";
       const config = containerConfig(image, `life-${i}`, GRACEFUL);
-      out.create.push(...(await sample(1, async () => (id = (await t.client.runtime.createContainer({ podSandboxId: pod.id, config, sandboxConfig: pod.config })).containerId))));
-      out.start.push(...(await sample(1, () => t.client.runtime.startContainer({ containerId: id }))));
+      o.create.push(...(await sample(1, async () => (id = (await t.client.runtime.createContainer({ podSandboxId: pod.id, config, sandboxConfig: pod.config })).containerId))));
+      o.start.push(...(await sample(1, () => t.client.runtime.startContainer({ containerId: id }))));
       await new Promise((r) => setTimeout(r, 100)); // the shell installs its trap
-      out.stop.push(...(await sample(1, () => t.client.runtime.stopContainer({ containerId: id, timeout: 10n }))));
-      out.remove.push(...(await sample(1, () => t.client.runtime.removeContainer({ containerId: id }))));
-    }
-  } finally {
-    await t.client.runtime.removePodSandbox({ podSandboxId: pod.id }).catch(() => {});
-  }
+      o.stop.push(...(await sample(1, () => t.client.runtime.stopContainer({ containerId: id, timeout: 10n }))));
+      o.remove.push(...(await sample(1, () => t.client.runtime.removeContainer({ containerId: id }))));
+    }),
+  );
   return out;
 }
 
-async function exec(t: Target, image: string): Promise<number[]> {
-  const pod = await runPod(t, "exec");
-  try {
-    const { containerId } = await t.client.runtime.createContainer({ podSandboxId: pod.id, config: containerConfig(image, "exec", ["sleep", "3600"]), sandboxConfig: pod.config });
-    await t.client.runtime.startContainer({ containerId });
-    return await sample(SAMPLES, () => t.client.runtime.execSync({ containerId, cmd: ["true"], timeout: 10n }));
-  } finally {
-    await t.client.runtime.removePodSandbox({ podSandboxId: pod.id }).catch(() => {});
-  }
+async function exec(targets: Target[], image: string): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  await withPods(targets, "exec", async (pods) => {
+    const ids: Record<string, string> = {};
+    for (const t of targets) {
+      const pod = pods[t.name]!;
+      const { containerId } = await t.client.runtime.createContainer({ podSandboxId: pod.id, config: containerConfig(image, "exec", ["sleep", "3600"]), sandboxConfig: pod.config });
+      await t.client.runtime.startContainer({ containerId });
+      ids[t.name] = containerId;
+    }
+    await alternate(targets, SAMPLES, async (t) => {
+      out[t.name]!.push(...(await sample(1, () => t.client.runtime.execSync({ containerId: ids[t.name]!, cmd: ["true"], timeout: 10n }))));
+    });
+  });
+  return out;
 }
 
-async function listing(t: Target, image: string): Promise<{ list: number[]; status: number[] }> {
-  const pod = await runPod(t, "many");
-  try {
-    const ids: string[] = [];
-    for (let i = 0; i < LISTED_CONTAINERS; i++) {
-      const config = containerConfig(image, `many-${i}`, ["true"]);
-      ids.push((await t.client.runtime.createContainer({ podSandboxId: pod.id, config, sandboxConfig: pod.config })).containerId);
+async function listing(targets: Target[], image: string): Promise<Record<string, { list: number[]; status: number[] }>> {
+  const out: Record<string, { list: number[]; status: number[] }> = Object.fromEntries(targets.map((t) => [t.name, { list: [], status: [] }]));
+  await withPods(targets, "many", async (pods) => {
+    const ids: Record<string, string[]> = {};
+    for (const t of targets) {
+      const pod = pods[t.name]!;
+      ids[t.name] = [];
+      for (let i = 0; i < LISTED_CONTAINERS; i++) {
+        const config = containerConfig(image, `many-${i}`, ["true"]);
+        ids[t.name]!.push((await t.client.runtime.createContainer({ podSandboxId: pod.id, config, sandboxConfig: pod.config })).containerId);
+      }
     }
-    const list = await sample(SAMPLES, () => t.client.runtime.listContainers({}));
-    const status = await sample(SAMPLES, (i) => t.client.runtime.containerStatus({ containerId: ids[(i * 7) % ids.length]!, verbose: false }));
-    return { list, status };
-  } finally {
-    await t.client.runtime.removePodSandbox({ podSandboxId: pod.id }).catch(() => {});
-  }
+    await alternate(targets, SAMPLES, async (t) => {
+      out[t.name]!.list.push(...(await sample(1, () => t.client.runtime.listContainers({}))));
+    });
+    await alternate(targets, SAMPLES, async (t, i) => {
+      const mine = ids[t.name]!;
+      out[t.name]!.status.push(...(await sample(1, () => t.client.runtime.containerStatus({ containerId: mine[(i * 7) % mine.length]!, verbose: false }))));
+    });
+  });
+  return out;
 }
 
 export async function benchContainers(targets: Target[]): Promise<Row[]> {
   const image = loadHarness().images.busybox;
-  const life: Record<string, Awaited<ReturnType<typeof lifecycle>>> = {};
-  const execs: Record<string, number[]> = {};
-  const many: Record<string, Awaited<ReturnType<typeof listing>>> = {};
-  for (const t of targets) {
-    await t.client.image.pullImage({ image: { image } });
-    life[t.name] = await lifecycle(t, image);
-    execs[t.name] = await exec(t, image);
-    many[t.name] = await listing(t, image);
-  }
+  for (const t of targets) await t.client.image.pullImage({ image: { image } });
+  const life = await lifecycle(targets, image);
+  const execs = await exec(targets, image);
+  const many = await listing(targets, image);
   const row = (metric: string, pick: (name: string) => number): Row => ({
     metric,
     unit: "ms",

@@ -1,7 +1,8 @@
 // ImageService benchmark: crib vs containerd's built-in CRI plugin, same registry, same
-// machine, run one after the other. Seeds a registry repository with N distinct images
-// (one shared layer, N configs), then for each server: PullImage of all N (throughput),
-// ImageStatus of each (latency) and ListImages with N images present (latency).
+// machine, taking turns (10 pulls each, then call by call). Seeds a registry repository
+// with N distinct images (one shared layer, N configs), then on each server: PullImage of
+// all N (throughput), ImageStatus of each (latency) and ListImages with N images present
+// (latency).
 //
 // `make bench` calls benchImages() from bench/run.ts. Standalone, crib runs as its own
 // process (bin/crib), as containerd does, so the benchmark client does not share its loop:
@@ -12,10 +13,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { connectCri, type CriClient } from "../test/client/cri-client.js";
+import { connectCri } from "../test/client/cri-client.js";
 import { loadHarness, type HarnessInfo } from "../test/harness/env.js";
 import { MANIFEST_MEDIA_TYPES, splitReference } from "../test/harness/registry-client.js";
-import { percentile, printTable, timeMs, type Row, type Target } from "./lib.js";
+import { alternate, percentile, printTable, timeMs, type Row, type Target } from "./lib.js";
 
 export interface ImagesBenchOptions {
   images: number;
@@ -156,37 +157,49 @@ interface Measured {
   listP99: number;
 }
 
-async function measure(client: CriClient, refs: string[], opts: ImagesBenchOptions): Promise<Measured> {
+/** Images per turn: the targets take turns pulling this many, 4 at a time. */
+const PULL_ROUND = 10;
+
+/** Pulls, then ImageStatus and ListImages, the targets taking turns (bench/lib.ts alternate). */
+async function measure(targets: Target[], refs: string[], opts: ImagesBenchOptions): Promise<Partial<Record<Target["name"], Measured>>> {
   // Warm-up: the shared layer is fetched and unpacked once, outside the timing.
-  await client.image.pullImage({ image: { image: refs[0]! } });
-  const queue = [...refs];
-  const pullMs = await timed(() =>
-    Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        for (let ref = queue.shift(); ref; ref = queue.shift()) await client.image.pullImage({ image: { image: ref } });
-      }),
-    ),
-  );
-  const status: number[] = [];
-  for (const ref of refs) status.push(await timed(() => client.image.imageStatus({ image: { image: ref } })));
-  const list: number[] = [];
-  for (let i = 0; i < opts.listCalls; i++) {
-    list.push(await timed(() => client.image.listImages({})));
+  for (const t of targets) await t.client.image.pullImage({ image: { image: refs[0]! } });
+  const pullMs: Record<string, number> = Object.fromEntries(targets.map((t) => [t.name, 0]));
+  await alternate(targets, Math.ceil(refs.length / PULL_ROUND), async (t, round) => {
+    const queue = refs.slice(round * PULL_ROUND, (round + 1) * PULL_ROUND);
+    pullMs[t.name]! += await timed(() =>
+      Promise.all(
+        Array.from({ length: opts.concurrency }, async () => {
+          for (let ref = queue.shift(); ref; ref = queue.shift()) await t.client.image.pullImage({ image: { image: ref } });
+        }),
+      ),
+    );
+  });
+  const status: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  await alternate(targets, refs.length, async (t, i) => {
+    status[t.name]!.push(await timed(() => t.client.image.imageStatus({ image: { image: refs[i]! } })));
+  });
+  const list: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  await alternate(targets, opts.listCalls, async (t) => {
+    list[t.name]!.push(await timed(() => t.client.image.listImages({})));
+  });
+  const out: Partial<Record<Target["name"], Measured>> = {};
+  for (const t of targets) {
+    out[t.name] = {
+      pullPerSec: refs.length / (pullMs[t.name]! / 1000),
+      statusP50: percentile(status[t.name]!, 50),
+      statusP99: percentile(status[t.name]!, 99),
+      listP50: percentile(list[t.name]!, 50),
+      listP99: percentile(list[t.name]!, 99),
+    };
   }
-  return {
-    pullPerSec: refs.length / (pullMs / 1000),
-    statusP50: percentile(status, 50),
-    statusP99: percentile(status, 99),
-    listP50: percentile(list, 50),
-    listP99: percentile(list, 99),
-  };
+  return out;
 }
 
-/** bench/run.ts entry: seeds the registry and measures each target in turn. */
+/** bench/run.ts entry: seeds the registry and measures the targets side by side. */
 export async function benchImages(targets: Target[], opts: ImagesBenchOptions = DEFAULT_OPTIONS): Promise<Row[]> {
   const refs = await seedImages(loadHarness(), opts.images);
-  const m: Partial<Record<Target["name"], Measured>> = {};
-  for (const t of targets) m[t.name] = await measure(t.client, refs, opts);
+  const m = await measure(targets, refs, opts);
   const row = (metric: string, unit: string, better: Row["better"], pick: (x: Measured) => number): Row => ({
     metric,
     unit,

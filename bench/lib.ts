@@ -32,6 +32,18 @@ export function percentile(samples: number[], p: number): number {
 }
 
 /** Repeats fn n times and returns the latencies. */
+/**
+ * Runs step(target, i) for i = 0..n-1 on every target, the targets taking turns at each i
+ * (and alternating which goes first), so that load on the machine lands on both sides of a
+ * comparison alike instead of on whichever ran during a burst.
+ */
+export async function alternate(targets: readonly Target[], n: number, step: (t: Target, i: number) => Promise<void>): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const order = i % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) await step(t, i);
+  }
+}
+
 export async function sample(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push((await timeMs(() => fn(i)))[0]);

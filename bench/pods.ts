@@ -1,6 +1,7 @@
 // bench/pods: RunPodSandbox → StopPodSandbox → RemovePodSandbox latency (p50/p99) over 50
-// pods, and ListPodSandbox latency with 200 pods, crib vs containerd's built-in CRI.
-import { percentile, sample, type Row, type Target } from "./lib.js";
+// pods, and ListPodSandbox latency with 200 pods, crib vs containerd's built-in CRI, the two
+// taking turns step by step (bench/lib.ts alternate).
+import { alternate, percentile, sample, type Row, type Target } from "./lib.js";
 
 const LIFECYCLE_PODS = Math.max(1, Math.round(50 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
 const LISTED_PODS = Math.max(1, Math.round(200 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
@@ -15,40 +16,44 @@ function podConfig(prefix: string, i: number) {
   };
 }
 
-async function lifecycle(t: Target): Promise<{ run: number[]; stop: number[]; remove: number[] }> {
-  const run: number[] = [];
-  const stop: number[] = [];
-  const remove: number[] = [];
-  for (let i = 0; i < LIFECYCLE_PODS; i++) {
+type Life = { run: number[]; stop: number[]; remove: number[] };
+
+/** Pod i's run, stop and remove on one target; the targets take turns pod by pod. */
+async function lifecycle(targets: Target[]): Promise<Record<string, Life>> {
+  const out: Record<string, Life> = Object.fromEntries(targets.map((t) => [t.name, { run: [], stop: [], remove: [] }]));
+  await alternate(targets, LIFECYCLE_PODS, async (t, i) => {
+    const o = out[t.name]!;
     let id = "";
-    run.push(...(await sample(1, async () => (id = (await t.client.runtime.runPodSandbox({ config: podConfig("life", i) })).podSandboxId))));
-    stop.push(...(await sample(1, () => t.client.runtime.stopPodSandbox({ podSandboxId: id }))));
-    remove.push(...(await sample(1, () => t.client.runtime.removePodSandbox({ podSandboxId: id }))));
-  }
-  return { run, stop, remove };
+    o.run.push(...(await sample(1, async () => (id = (await t.client.runtime.runPodSandbox({ config: podConfig("life", i) })).podSandboxId))));
+    o.stop.push(...(await sample(1, () => t.client.runtime.stopPodSandbox({ podSandboxId: id }))));
+    o.remove.push(...(await sample(1, () => t.client.runtime.removePodSandbox({ podSandboxId: id }))));
+  });
+  return out;
 }
 
-async function listing(t: Target): Promise<number[]> {
-  const ids: string[] = [];
-  // Host-network pods: 200 of them need no CNI addresses (the bench subnet is a /24).
-  for (let i = 0; i < LISTED_PODS; i++) {
-    const cfg = { ...podConfig("list", i), hostname: "", linux: { securityContext: { namespaceOptions: { network: 2 } } } };
-    ids.push((await t.client.runtime.runPodSandbox({ config: cfg })).podSandboxId);
-  }
+async function listing(targets: Target[]): Promise<Record<string, number[]>> {
+  const ids: Record<string, string[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  const out: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
   try {
-    return await sample(LIST_SAMPLES, () => t.client.runtime.listPodSandbox({}));
+    // Host-network pods: 200 of them need no CNI addresses (the bench subnet is a /24).
+    for (const t of targets) {
+      for (let i = 0; i < LISTED_PODS; i++) {
+        const cfg = { ...podConfig("list", i), hostname: "", linux: { securityContext: { namespaceOptions: { network: 2 } } } };
+        ids[t.name]!.push((await t.client.runtime.runPodSandbox({ config: cfg })).podSandboxId);
+      }
+    }
+    await alternate(targets, LIST_SAMPLES, async (t) => {
+      out[t.name]!.push(...(await sample(1, () => t.client.runtime.listPodSandbox({}))));
+    });
+    return out;
   } finally {
-    for (const id of ids) await t.client.runtime.removePodSandbox({ podSandboxId: id }).catch(() => {});
+    for (const t of targets) for (const id of ids[t.name]!) await t.client.runtime.removePodSandbox({ podSandboxId: id }).catch(() => {});
   }
 }
 
 export async function benchPods(targets: Target[]): Promise<Row[]> {
-  const life: Record<string, Awaited<ReturnType<typeof lifecycle>>> = {};
-  const list: Record<string, number[]> = {};
-  for (const t of targets) {
-    life[t.name] = await lifecycle(t);
-    list[t.name] = await listing(t);
-  }
+  const life = await lifecycle(targets);
+  const list = await listing(targets);
   const row = (metric: string, pick: (name: string) => number): Row => ({
     metric,
     unit: "ms",
