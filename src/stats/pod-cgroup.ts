@@ -127,10 +127,10 @@ export async function countPodProcesses(mode: CgroupMode, cgroupPath: string, sk
     let n = countProcs(procs);
     if (depth < 4) {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const e of entries) {
-        if (!e.isDirectory() || skip(e.name)) continue;
-        n += (await walk(join(dir, e.name), depth + 1)) ?? 0;
-      }
+      // The containers' cgroups are read at once: one after the other, a pod of 10 containers
+      // took 20 threadpool round trips in a row.
+      const counts = await Promise.all(entries.filter((e) => e.isDirectory() && !skip(e.name)).map((e) => walk(join(dir, e.name), depth + 1)));
+      for (const c of counts) n += c ?? 0;
     }
     return n;
   };

@@ -70,16 +70,17 @@ async function podOwnStats(ctx: StatsContext, s: Sandbox, containers: readonly C
   };
 }
 
-/** Stats of ready pods: the pods' own numbers are read while Tasks.Metrics runs for their containers. */
+/** Stats of ready pods: their containers' (one Tasks.Metrics round), then the pods' own numbers. */
 export async function collectPodStats(ctx: StatsContext, sandboxes: readonly Sandbox[]): Promise<PodStatsInit[]> {
   const byPod = new Map<string, Container[]>(sandboxes.map((s) => [s.meta.id, []]));
   for (const c of ctx.containers.list()) byPod.get(c.meta.sandboxId)?.push(c);
   const containers = [...byPod.values()].flat();
   const own = new Map<string, PodStatsInit>();
-  const [containerStats] = await Promise.all([
-    taskMetrics(ctx, containers).then((m) => statsOfContainers(ctx, containers, m)),
-    mapLimit(sandboxes, POD_CONCURRENCY, async (s) => own.set(s.meta.id, await podOwnStats(ctx, s, byPod.get(s.meta.id)!))),
-  ]);
+  // The pods' own files are read after Tasks.Metrics, not during it: read at the same time as
+  // the shims read the same cgroups, Metrics took 130-160 ms instead of 80-90 (10 pods, 100
+  // containers) and the whole call was slower.
+  const containerStats = await taskMetrics(ctx, containers).then((m) => statsOfContainers(ctx, containers, m));
+  await mapLimit(sandboxes, POD_CONCURRENCY, async (s) => own.set(s.meta.id, await podOwnStats(ctx, s, byPod.get(s.meta.id)!)));
   return sandboxes.flatMap((s) => {
     const pod = own.get(s.meta.id);
     if (!pod) return [];
