@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { createFifos, fifoSetIn, type FifoSet } from "../io/fifo.js";
-import { describeExit, runCommand } from "../io/run-command.js";
+import { mkfifo } from "../io/fifo-pool.js";
 
 export interface FifoSetOptions {
   stdin: boolean;
@@ -67,9 +67,8 @@ export class ExecFifoPool {
           const s = fifoSetIn(this.dir, id, { stdin: true, terminal: false });
           return [s.stdin, s.stdout, s.stderr];
         });
-        // One mkfifo process for the whole batch.
-        const r = await runCommand("mkfifo", ["-m", "0700", ...paths], { timeoutMs: 10_000 });
-        if (r.code !== 0) throw new Error(`mkfifo: ${describeExit(r)}: ${r.stderr.trim()}`);
+        // One mkfifo for the whole batch (through the helper shell, see io/fifo-pool.ts).
+        await mkfifo(paths);
         if (!this.stopped) this.ready.push(...ids);
       } finally {
         this.refilling = undefined;
