@@ -3,6 +3,8 @@
 // plus the status checkpoint every state change goes through.
 import type { ContainerConfig } from "../gen/runtime/v1/api_pb.js";
 import { join } from "node:path";
+import { LRUCache } from "lru-cache";
+import type { SandboxFiles } from "../oci/mounts.js";
 import { FifoPool } from "../io/fifo-pool.js";
 import { ContainerStore } from "./container-store.js";
 import type { CriDeps, ImageProvider } from "../common/deps.js";
@@ -38,10 +40,12 @@ export interface ContainerContext {
   fifos: FifoPool;
   /** Images' passwd/group, read once per image. */
   userFiles: ImageUserFilesCache;
+  /** Which of a pod's shared files exist, looked at for its first container (see container-spec-inputs.ts). */
+  podFiles: LRUCache<string, SandboxFiles>;
 }
 
 export function newContainerContext(deps: CriDeps, state: ContainerUses): ContainerContext {
-  return { deps, state, containers: new ContainerStore(statusCheckpointer(deps.config.rootDir, deps.config.stateDir, deps.logger)), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")), userFiles: new ImageUserFilesCache() };
+  return { deps, state, containers: new ContainerStore(statusCheckpointer(deps.config.rootDir, deps.config.stateDir, deps.logger)), creating: new Map(), fifos: new FifoPool(join(deps.config.stateDir, "fifo-pool")), userFiles: new ImageUserFilesCache(), podFiles: new LRUCache({ max: 1024 }) };
 }
 
 export { nowNs } from "../clock.js";

@@ -124,7 +124,7 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   const { spec, status, checkpointed } = await withRunLease(cd.leases, id, async ({ id: lease, ready: leased }) => {
     const dirsMade = Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
     // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
-    const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos);
+    const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos, { fresh: true });
     // The image's passwd/group are the same in every container of the image: read from the
     // first one's snapshot, then known beforehand, so the spec is built while the lease is
     // made and Prepare and Containers/Create (which does not look at the snapshot) are sent
@@ -203,7 +203,9 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
     return { spec: (specR as PromiseFulfilledResult<OciSpec>).value, status: await statusMade, checkpointed: ckptR };
   });
   if (checkpointed.status === "rejected") throw wrap(checkpointed.reason, "failed to checkpoint container status");
-  return new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
+  const c = new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
+  c.taskCreateSent = false;
+  return c;
 }
 
 export function createContainer(ctx: ContainerContext): RuntimeHandlers["createContainer"] {

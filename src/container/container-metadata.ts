@@ -137,7 +137,8 @@ export function decodeStatusCheckpoint(text: string): ContainerStatus {
   return s;
 }
 
-const statusPath = (rootDir: string) => join(rootDir, "status");
+/** The status checkpoint file in a container's root dir. */
+export const statusPath = (rootDir: string): string => join(rootDir, "status");
 
 /** Writes the checkpoint atomically (temp file + rename), as continuity.AtomicWriteFile. */
 export async function writeStatusCheckpoint(containerRootDir: string, s: Readonly<ContainerStatus>): Promise<void> {

@@ -1,7 +1,6 @@
 // RemoveContainer: force-stops a running container, then deletes its task, containerd
 // container, snapshot, status checkpoint and FIFOs. The CRI log file stays (the kubelet
 // owns and rotates it). Removing an unknown id succeeds, as in containerd's CRI.
-import { rm } from "node:fs/promises";
 import { ContainerEventType, ContainerState } from "../gen/runtime/v1/api_pb.js";
 import { wrap } from "../errors.js";
 import type { Container } from "./container-store.js";
@@ -10,6 +9,10 @@ import { dirsOf, type ContainerContext } from "./container-context.js";
 import { stopContainerNow } from "./container-stop.js";
 import { deleteContainerAndSnapshot, deleteTask } from "../containerd/task-ops.js";
 import { removeCgroupLeftovers } from "../common/cgroup-leftovers.js";
+import { removeKnownTree } from "../io/remove-tree.js";
+import { fifoPaths } from "../io/fifo.js";
+import { statusPath } from "./container-metadata.js";
+import { containerFifos } from "./container-start.js";
 
 export async function removeContainerNow(ctx: ContainerContext, c: Container): Promise<void> {
   await c.cleanup;
@@ -29,13 +32,14 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
     // With the task gone, the rest is independent and runs at once: the containerd calls
     // need not wait for the cgroup and file system work.
     await Promise.all([
-      // A start cut short by a crash can leave the cgroup runc began (see cgroup-leftovers.ts).
-      removeCgroupLeftovers(c.record.spec.linux?.cgroupsPath, ctx.deps.logger, { containerId: c.id }),
+      // A start cut short by a crash can leave the cgroup runc began (see cgroup-leftovers.ts);
+      // a container never started by this crib has none (ten failing rmdirs on cgroup v1).
+      c.taskCreateSent ? removeCgroupLeftovers(c.record.spec.linux?.cgroupsPath, ctx.deps.logger, { containerId: c.id }) : undefined,
       deleteContainerAndSnapshot(ctx.deps.containerd, c.id, c.record.snapshotter, c.record.snapshotKey),
-      rm(dirs.root, { recursive: true, force: true }).catch((e) => {
+      removeKnownTree(dirs.root, { files: [statusPath(dirs.root)], dirs: [] }).catch((e) => {
         throw wrap(e, `failed to remove container root directory "${dirs.root}"`);
       }),
-      rm(dirs.volatile, { recursive: true, force: true }).catch((e) => {
+      removeKnownTree(dirs.volatile, { files: fifoPaths(containerFifos(ctx, c.id, c.meta.config)), dirs: [dirs.io] }).catch((e) => {
         throw wrap(e, `failed to remove volatile container root directory "${dirs.volatile}"`);
       }),
     ]);

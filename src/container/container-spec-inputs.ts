@@ -106,8 +106,17 @@ async function hostPathFacts(config: ContainerConfig): Promise<Record<string, Ho
   return facts;
 }
 
+/**
+ * The pod's shared files that exist. containerd's CRI stats them for every container; crib
+ * for a pod's first one: RunPodSandbox made them and only RemovePodSandbox takes them away,
+ * and four stats are four threadpool round trips and promises per CreateContainer.
+ */
 async function sandboxFiles(ctx: ContainerContext, sandboxId: string, sandboxConfig: PodSandboxConfig): Promise<SandboxFiles> {
   const p = ctx.state.sandboxes.sharedFiles(sandboxId, sandboxConfig);
+  // The paths are in the key: a request's pod config may put shm elsewhere (host IPC).
+  const key = `${sandboxId}\0${p.hostname}\0${p.hosts}\0${p.resolvConf}\0${p.shm}`;
+  const known = ctx.podFiles.get(key);
+  if (known) return known;
   const files: SandboxFiles = {};
   // Asked together: each is a threadpool round trip.
   const [hostname, hosts, resolvConf, shm] = await Promise.all([exists(p.hostname), exists(p.hosts), exists(p.resolvConf), p.shm !== "/dev/shm" && exists(p.shm)]);
@@ -115,6 +124,7 @@ async function sandboxFiles(ctx: ContainerContext, sandboxId: string, sandboxCon
   if (hosts) files.hosts = p.hosts;
   if (resolvConf) files.resolvConf = p.resolvConf;
   if (shm) files.shm = p.shm;
+  ctx.podFiles.set(key, files);
   return files;
 }
 

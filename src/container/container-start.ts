@@ -34,6 +34,7 @@ async function startTask(ctx: ContainerContext, c: Container): Promise<void> {
   c.io = io;
   try {
     const { mounts } = await mountsCall;
+    c.taskCreateSent = true;
     await cd.tasks
       .create({ containerId: c.id, rootfs: mounts, stdin: fifos.stdin, stdout: fifos.stdout, stderr: fifos.stderr, terminal: fifos.terminal })
       .catch((e) => {

@@ -123,6 +123,12 @@ export class Container {
    * serves meanwhile, and Start and Remove of this container wait for it first.
    */
   cleanup: Promise<void> | undefined;
+  /**
+   * Whether a Tasks/Create may ever have been sent for this container, so that a cgroup can
+   * be left of it (see common/cgroup-leftovers.ts). Unknown, so true, for a container
+   * recovered from disk; false for one this crib created until StartContainer sends it.
+   */
+  taskCreateSent = true;
   #status: Readonly<ContainerStatus>;
   /** The last checkpoint write of this container still under way (writes run one at a time). */
   #writes: Promise<void> | undefined;

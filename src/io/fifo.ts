@@ -52,22 +52,30 @@ async function isFifo(path: string): Promise<boolean> {
 }
 
 /**
- * Creates the set's dir and FIFOs (mode 0700); FIFOs that already exist are kept. With a
- * pool, FIFOs made ahead are moved into place instead of running `mkfifo` now.
+ * Creates the set's dir and FIFOs (mode 0700); FIFOs that already exist are kept (`fresh`:
+ * the set's paths are new, none can exist). With a pool, FIFOs made ahead are moved into
+ * place instead of running `mkfifo` now.
  */
-export async function createFifos(set: FifoSet, pool?: FifoPool): Promise<void> {
-  const wanted = [set.stdin, set.stdout, set.stderr].filter((p) => p !== "");
+export async function createFifos(set: FifoSet, pool?: FifoPool, opts: { fresh?: boolean } = {}): Promise<void> {
+  const wanted = fifoPaths(set);
   // One threadpool round trip for the dir and the checks together, not one after the other.
-  const [, present] = await Promise.all([mkdir(set.dir, { recursive: true, mode: 0o700 }), Promise.all(wanted.map(isFifo))]);
+  // A fresh set (a new container's) has nothing to check: each check is a stat on the
+  // threadpool and a promise on the event loop.
+  const [, present] = await Promise.all([mkdir(set.dir, { recursive: true, mode: 0o700 }), opts.fresh ? [] : Promise.all(wanted.map(isFifo))]);
   const missing = wanted.filter((_, i) => !present[i]);
   // Node has no mkfifo(3); the coreutils binary does it without blocking anything.
   if (pool) await pool.make(missing);
   else await mkfifo(missing);
 }
 
+/** The set's FIFO paths. */
+export function fifoPaths(set: FifoSet): string[] {
+  return [set.stdin, set.stdout, set.stderr].filter((p) => p !== "");
+}
+
 /** Removes the set's FIFOs (the dir stays: it may hold other processes' FIFOs). */
 export async function removeFifos(set: FifoSet): Promise<void> {
-  await Promise.all([set.stdin, set.stdout, set.stderr].filter((p) => p !== "").map((p) => rm(p, { force: true })));
+  await Promise.all(fifoPaths(set).map((p) => rm(p, { force: true })));
 }
 
 /** A read end of an output FIFO: a stream that ends when the last writer is gone. */
