@@ -30,7 +30,7 @@ import { gatherSpecInputs, validateCriMounts } from "./container-spec-inputs.js"
 import { containerFifos } from "./container-start.js";
 import { splitImageReferences } from "./container-status.js";
 import { withUndo, type UndoStack } from "../common/undo.js";
-import { withRunLease } from "../containerd/run-lease.js";
+import { withRunLease, type RunLease } from "../containerd/run-lease.js";
 import { validateCreateContainerRequest } from "../common/validate-config.js";
 import { validationHostFacts } from "../common/validate-host-facts.js";
 
@@ -119,27 +119,31 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   });
 
   // Everything below runs at once where it can, and all of it settles before anything is
-  // undone (an undo must not race a call still in flight). The run lease keeps the fresh
-  // snapshot from containerd's GC until the container holds it.
-  const { spec, status, checkpointed } = await withRunLease(cd.leases, id, async ({ id: lease, ready: leased }) => {
+  // undone (an undo must not race a call still in flight).
+  //
+  // The image's passwd/group are the same in every container of the image: read from the
+  // first one's snapshot, then known beforehand. For that first container the snapshot
+  // comes first (Prepare, then the spec, then Containers/Create), and the run lease keeps
+  // the fresh snapshot from containerd's GC until the container holds it. Once they are
+  // known, Containers/Create goes first, as soon as the spec is built, and Prepare right
+  // after it: the container names its snapshot key before the snapshot exists, so the
+  // snapshot is never without a GC root and no lease is needed. containerd's CRI makes and
+  // deletes a lease in every CreateContainer (client.NewContainer); without it the call is
+  // two metadata commits shorter. A crash between the two calls leaves a container without
+  // a snapshot, which RemoveContainer removes like any other (Snapshots/Remove: NotFound).
+  const knownUserFiles = ctx.userFiles.get(cfg.snapshotter, image.chainId);
+  const step = async (run: RunLease | undefined) => {
+    const leased = run?.ready ?? Promise.resolve();
+    const leaseOpt = run ? { lease: run.id } : {};
     const dirsMade = Promise.all([mkdir(dirs.root, { recursive: true, mode: 0o755 }), mkdir(dirs.volatile, { recursive: true, mode: 0o755 })]);
     // FIFOs from the pool (a mkfifo process when it is empty), made while containerd prepares the snapshot.
     const fifosReady = createFifos(containerFifos(ctx, id, config), ctx.fifos, { fresh: true });
-    // The image's passwd/group are the same in every container of the image: read from the
-    // first one's snapshot, then known beforehand, so the spec is built while the lease is
-    // made and Prepare and Containers/Create (which does not look at the snapshot) are sent
-    // together. (Together rather than each as soon as it can: as fast, and the calls' order
-    // stays the same from run to run, for the trace and docs/mapping.md.)
-    const knownUserFiles = ctx.userFiles.get(cfg.snapshotter, image.chainId);
-    const recordable = knownUserFiles ? () => readyToRecord : undefined;
-    const prepared = (async () => {
-      await leased;
-      if (recordable) await recordable();
-      return cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, { lease }).catch((e) => {
+    const prepare = () =>
+      cd.snapshots.prepare({ snapshotter: cfg.snapshotter, key: id, parent: image.chainId }, leaseOpt).catch((e) => {
         throw wrap(e, `failed to prepare snapshot for container "${id}"`);
       });
-    })();
-    const userFiles = knownUserFiles ? Promise.resolve(knownUserFiles) : prepared.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts));
+    const preparedFirst = knownUserFiles ? undefined : leased.then(prepare);
+    const userFiles = knownUserFiles ? Promise.resolve(knownUserFiles) : preparedFirst!.then((p) => ctx.userFiles.read(cfg.snapshotter, image.chainId, p.mounts));
     userFiles.catch(() => undefined); // a failed Prepare is reported from `prepared`
     const specBuilt: Promise<OciSpec> = (async () => {
       await dirsMade;
@@ -152,15 +156,11 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
       return status;
     });
     const checkpointed = statusMade.then((status) => ctx.containers.checkpointNew(id, status));
-    // The FIFOs exist before containerd records the container that names them.
-    const readyToRecord = (async () => {
+    const recorded = (async () => {
       const spec = await specBuilt;
+      // The FIFOs exist before containerd records the container that names them.
       await fifosReady;
       await leased;
-      return spec;
-    })();
-    const recorded = (async () => {
-      const spec = await readyToRecord;
       await cd.containers
         .create(
           {
@@ -176,13 +176,14 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
               extensions: { [CONTAINER_METADATA_EXTENSION]: encodeContainerMetadata(meta) },
             },
           },
-          { lease },
+          leaseOpt,
         )
         .catch((e) => {
           throw wrap(e, "failed to create containerd container");
         });
     })();
 
+    const prepared = preparedFirst ?? recorded.then(prepare);
     const [leaseR, dirsR, fifosR, prepR, specR, recR, ckptR] = await Promise.allSettled([leased, dirsMade, fifosReady, prepared, specBuilt, recorded, checkpointed]);
     if (prepR.status === "fulfilled")
       undo.push("remove snapshot", () =>
@@ -198,10 +199,11 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
       );
     // Any of these failing means the container does not hold its snapshot (withRunLease
     // then waits for the lease to go).
-    const failure = firstFailure([leaseR, dirsR, fifosR, prepR, specR, recR]);
+    const failure = firstFailure([leaseR, dirsR, fifosR, recR, prepR, specR]);
     if (failure !== undefined) throw failure;
     return { spec: (specR as PromiseFulfilledResult<OciSpec>).value, status: await statusMade, checkpointed: ckptR };
-  });
+  };
+  const { spec, status, checkpointed } = knownUserFiles ? await step(undefined) : await withRunLease(cd.leases, id, step);
   if (checkpointed.status === "rejected") throw wrap(checkpointed.reason, "failed to checkpoint container status");
   const c = new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
   c.taskCreateSent = false;
