@@ -35,6 +35,11 @@ interface CrashCase {
   timing: CrashTiming;
   nth?: number;
   delayMs?: number;
+  /**
+   * CreateContainer of the image's second container in the pod: crib knows the image's
+   * passwd/group then and creates without a run lease (Containers/Create, then Prepare).
+   */
+  second?: boolean;
 }
 
 const T = "tasks.v1.Tasks/";
@@ -54,6 +59,8 @@ const CASES: CrashCase[] = [
   { step: "CreateContainer", method: "Leases/Create", timing: "after" },
   { step: "CreateContainer", method: "Snapshots/Prepare", timing: "after" },
   { step: "CreateContainer", method: "Containers/Create", timing: "after" },
+  { step: "CreateContainer", method: "Containers/Create", timing: "after", second: true },
+  { step: "CreateContainer", method: "Snapshots/Prepare", timing: "during", second: true },
   { step: "StartContainer", method: "Snapshots/Mounts", timing: "after" },
   { step: "StartContainer", method: `${T}Create`, timing: "during", delayMs: 5 },
   { step: "StartContainer", method: `${T}Create`, timing: "during", delayMs: 30 },
@@ -70,7 +77,7 @@ const CASES: CrashCase[] = [
 ];
 
 function caseName(c: CrashCase): string {
-  return `${c.step}: ${c.timing} ${c.method}${c.nth ? ` #${c.nth}` : ""}${c.delayMs !== undefined ? ` +${c.delayMs}ms` : ""}`;
+  return `${c.step}${c.second ? " (second container)" : ""}: ${c.timing} ${c.method}${c.nth ? ` #${c.nth}` : ""}${c.delayMs !== undefined ? ` +${c.delayMs}ms` : ""}`;
 }
 
 describe("crash safety: kill -9 of crib at each containerd call", () => {
@@ -154,7 +161,10 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
     if (c.step === "RunPodSandbox") rpc = () => client.runtime.runPodSandbox({ config: pod });
     else {
       const podId = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
-      if (c.step === "CreateContainer") rpc = () => client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod });
+      if (c.step === "CreateContainer") {
+        if (c.second) await client.runtime.createContainer({ podSandboxId: podId, config: { ...containerConfig(), metadata: { name: "first", attempt: 0 } }, sandboxConfig: pod });
+        rpc = () => client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod });
+      }
       else {
         const ctrId = (await client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod })).containerId;
         if (c.step === "StartContainer") rpc = () => client.runtime.startContainer({ containerId: ctrId });
