@@ -206,7 +206,7 @@ async function createContainerRecord(ctx: ContainerContext, a: CreateArgs, undo:
   const { spec, status, checkpointed } = knownUserFiles ? await step(undefined) : await withRunLease(cd.leases, id, step);
   if (checkpointed.status === "rejected") throw wrap(checkpointed.reason, "failed to checkpoint container status");
   const c = new Container(meta, status, { spec, snapshotter: cfg.snapshotter, snapshotKey: id, runtimeType, runtimeOptions });
-  c.taskCreateSent = false;
+  c.cgroupMayBeLeft = false;
   return c;
 }
 

@@ -33,8 +33,9 @@ export async function removeContainerNow(ctx: ContainerContext, c: Container): P
     // need not wait for the cgroup and file system work.
     await Promise.all([
       // A start cut short by a crash can leave the cgroup runc began (see cgroup-leftovers.ts);
-      // a container never started by this crib has none (ten failing rmdirs on cgroup v1).
-      c.taskCreateSent ? removeCgroupLeftovers(c.record.spec.linux?.cgroupsPath, ctx.deps.logger, { containerId: c.id }) : undefined,
+      // one this crib created and started or never started has none (ten failing rmdirs on
+      // cgroup v1 per RemoveContainer otherwise).
+      c.cgroupMayBeLeft ? removeCgroupLeftovers(c.record.spec.linux?.cgroupsPath, ctx.deps.logger, { containerId: c.id }) : undefined,
       deleteContainerAndSnapshot(ctx.deps.containerd, c.id, c.record.snapshotter, c.record.snapshotKey),
       removeKnownTree(dirs.root, { files: [statusPath(dirs.root)], dirs: [] }).catch((e) => {
         throw wrap(e, `failed to remove container root directory "${dirs.root}"`);

@@ -34,12 +34,13 @@ async function startTask(ctx: ContainerContext, c: Container): Promise<void> {
   c.io = io;
   try {
     const { mounts } = await mountsCall;
-    c.taskCreateSent = true;
+    c.cgroupMayBeLeft = true;
     await cd.tasks
       .create({ containerId: c.id, rootfs: mounts, stdin: fifos.stdin, stdout: fifos.stdout, stderr: fifos.stderr, terminal: fifos.terminal })
       .catch((e) => {
         throw wrap(e, "failed to create containerd task");
       });
+    c.cgroupMayBeLeft = false;
     try {
       const started = await cd.tasks.start({ containerId: c.id });
       // Checkpointed with the end of the start (startContainerNow's updateSync).

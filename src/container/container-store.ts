@@ -124,11 +124,13 @@ export class Container {
    */
   cleanup: Promise<void> | undefined;
   /**
-   * Whether a Tasks/Create may ever have been sent for this container, so that a cgroup can
-   * be left of it (see common/cgroup-leftovers.ts). Unknown, so true, for a container
-   * recovered from disk; false for one this crib created until StartContainer sends it.
+   * Whether a cut-short Tasks/Create may have left a cgroup of this container that no
+   * `runc delete` removes (see common/cgroup-leftovers.ts). Unknown, so true, for a
+   * container recovered from disk. False for one this crib created, true while its
+   * Tasks/Create is in flight and after one failed; false again once a task exists (its
+   * delete runs `runc delete`, which removes the cgroup).
    */
-  taskCreateSent = true;
+  cgroupMayBeLeft = true;
   #status: Readonly<ContainerStatus>;
   /** The last checkpoint write of this container still under way (writes run one at a time). */
   #writes: Promise<void> | undefined;

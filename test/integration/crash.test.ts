@@ -131,9 +131,9 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
       linux: { cgroupParent: parent },
     };
   }
-  function containerConfig(): ContainerInit {
+  function containerConfig(name = "main"): ContainerInit {
     return {
-      metadata: { name: "main", attempt: 0 },
+      metadata: { name, attempt: 0 },
       image: { image: probe.harness.images.busybox },
       command: ["sh", "-c", "echo started; exec sleep 1000"],
       logPath: "main.log",
@@ -162,7 +162,7 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
     else {
       const podId = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
       if (c.step === "CreateContainer") {
-        if (c.second) await client.runtime.createContainer({ podSandboxId: podId, config: { ...containerConfig(), metadata: { name: "first", attempt: 0 } }, sandboxConfig: pod });
+        if (c.second) await client.runtime.createContainer({ podSandboxId: podId, config: containerConfig("first"), sandboxConfig: pod });
         rpc = () => client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod });
       }
       else {
