@@ -148,7 +148,7 @@ export class ImagePuller {
     const { repoDigest, repoTag } = repoDigestAndTag(named, target.digest);
     const names = [info.id, repoTag, repoDigest].filter((name) => name !== "");
     const others = names.filter((name) => name !== ref);
-    const { check, written } = await writeImageNames(cd, others, target, labels, () => store.isUnpacked(info.chainId));
+    const { check, written } = await writeImageNames(cd, others, target, labels, () => (store.knownUnpacked(info.chainId) ? Promise.resolve(true) : store.isUnpacked(info.chainId)));
 
     // containerd's Transfer unpacks only for the platform/snapshotter pairs in its
     // unpack_config and says nothing otherwise: check, and undo the names this pull created

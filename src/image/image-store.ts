@@ -95,6 +95,15 @@ export class ImageStore {
   }
 
   /** Whether the image's layers are unpacked in crib's snapshotter (its chain id snapshot exists). */
+  /**
+   * Whether an image in the store has this chain id: its snapshot was found unpacked and the
+   * image keeps it from containerd's GC, so another image with the same layers is unpacked
+   * too without asking (tags of one image, images built on one base).
+   */
+  knownUnpacked(chainId: string): boolean {
+    return this.index.list().some((i) => i.chainId === chainId);
+  }
+
   async isUnpacked(chainId: string): Promise<boolean> {
     if (chainId === "") return true;
     try {
