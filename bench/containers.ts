@@ -1,9 +1,10 @@
 // bench/containers: CreateContainer → StartContainer → StopContainer → RemoveContainer
-// latency (p50/p99) over 50 containers, ExecSync latency, and ListContainers /
+// latency (p50/p99) over 50 containers and ExecSync latency (each after LIFECYCLE_WARMUP
+// unmeasured ones), and ListContainers /
 // ContainerStatus latency with 500 containers, crib vs containerd's built-in CRI, the two
 // taking turns step by step (bench/lib.ts alternate).
 import { loadHarness } from "../test/harness/env.js";
-import { alternate, benchPodConfig, percentile, sample, type Row, type Target, type BenchPodConfig } from "./lib.js";
+import { alternate, benchPodConfig, LIFECYCLE_WARMUP, percentile, sample, type Row, type Target, type BenchPodConfig } from "./lib.js";
 
 const LIFECYCLE_CONTAINERS = Math.max(1, Math.round(50 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
 const LISTED_CONTAINERS = Math.max(1, Math.round(500 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
@@ -45,8 +46,8 @@ async function withPods<R>(targets: Target[], name: string, fn: (pods: Record<st
 async function lifecycle(targets: Target[], image: string): Promise<Record<string, Life>> {
   const out: Record<string, Life> = Object.fromEntries(targets.map((t) => [t.name, { create: [], start: [], stop: [], remove: [] }]));
   await withPods(targets, "life", (pods) =>
-    alternate(targets, LIFECYCLE_CONTAINERS, async (t, i) => {
-      const o = out[t.name]!;
+    alternate(targets, LIFECYCLE_WARMUP + LIFECYCLE_CONTAINERS, async (t, i) => {
+      const o: Life = i < LIFECYCLE_WARMUP ? { create: [], start: [], stop: [], remove: [] } : out[t.name]!;
       const pod = pods[t.name]!;
       let id = "";
       const config = containerConfig(image, `life-${i}`, GRACEFUL);
@@ -70,8 +71,9 @@ async function exec(targets: Target[], image: string): Promise<Record<string, nu
       await t.client.runtime.startContainer({ containerId });
       ids[t.name] = containerId;
     }
-    await alternate(targets, SAMPLES, async (t) => {
-      out[t.name]!.push(...(await sample(1, () => t.client.runtime.execSync({ containerId: ids[t.name]!, cmd: ["true"], timeout: 10n }))));
+    await alternate(targets, LIFECYCLE_WARMUP + SAMPLES, async (t, i) => {
+      const latency = await sample(1, () => t.client.runtime.execSync({ containerId: ids[t.name]!, cmd: ["true"], timeout: 10n }));
+      if (i >= LIFECYCLE_WARMUP) out[t.name]!.push(...latency);
     });
   });
   return out;

@@ -31,7 +31,13 @@ export function percentile(samples: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-/** Repeats fn n times and returns the latencies. */
+/**
+ * Lifecycle steps each target runs before the measured ones (pods, containers, execs): a
+ * kubelet's RPCs find a long-running server, with its JIT-compiled code and warm caches
+ * (the reads get 200 warm-up calls for the same reason). Both targets get them.
+ */
+export const LIFECYCLE_WARMUP = 5;
+
 /**
  * Runs step(target, i) for i = 0..n-1 on every target, the targets taking turns at each i
  * (and alternating which goes first), so that load on the machine lands on both sides of a

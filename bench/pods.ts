@@ -1,7 +1,7 @@
 // bench/pods: RunPodSandbox → StopPodSandbox → RemovePodSandbox latency (p50/p99) over 50
-// pods, and ListPodSandbox latency with 200 pods, crib vs containerd's built-in CRI, the two
-// taking turns step by step (bench/lib.ts alternate).
-import { alternate, percentile, sample, type Row, type Target } from "./lib.js";
+// pods (after LIFECYCLE_WARMUP unmeasured ones), and ListPodSandbox latency with 200 pods,
+// crib vs containerd's built-in CRI, the two taking turns step by step (bench/lib.ts alternate).
+import { alternate, LIFECYCLE_WARMUP, percentile, sample, type Row, type Target } from "./lib.js";
 
 const LIFECYCLE_PODS = Math.max(1, Math.round(50 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
 const LISTED_PODS = Math.max(1, Math.round(200 * (Number(process.env["BENCH_SCALE"] ?? "1") || 1)));
@@ -21,8 +21,8 @@ type Life = { run: number[]; stop: number[]; remove: number[] };
 /** Pod i's run, stop and remove on one target; the targets take turns pod by pod. */
 async function lifecycle(targets: Target[]): Promise<Record<string, Life>> {
   const out: Record<string, Life> = Object.fromEntries(targets.map((t) => [t.name, { run: [], stop: [], remove: [] }]));
-  await alternate(targets, LIFECYCLE_PODS, async (t, i) => {
-    const o = out[t.name]!;
+  await alternate(targets, LIFECYCLE_WARMUP + LIFECYCLE_PODS, async (t, i) => {
+    const o = i < LIFECYCLE_WARMUP ? { run: [], stop: [], remove: [] } : out[t.name]!;
     let id = "";
     o.run.push(...(await sample(1, async () => (id = (await t.client.runtime.runPodSandbox({ config: podConfig("life", i) })).podSandboxId))));
     o.stop.push(...(await sample(1, () => t.client.runtime.stopPodSandbox({ podSandboxId: id }))));
