@@ -12,10 +12,13 @@
 //
 // So at start-up, before any call reaches a shim, crib opens the output FIFOs of every
 // container checkpointed CREATED for reading, as containerd's CRI would be reading them: a
-// blocked Create goes on at once and containerd's pending clean-up deletes the task and
-// its bundle. The read ends stay open until the containers are recovered: the shim opens
-// stderr after stdout, and a reader that came and went before that second open would not
-// wake it. Nothing is read from them.
+// blocked Create goes on at once, containerd's pending clean-up deletes the task and its
+// bundle, and the pods' recovery finds the pause RUNNING rather than UNKNOWN (which it
+// would take for dead, and kill). That works if crib is back within containerd's 5 s:
+// later, the shim keeps a runc container containerd dropped (and 1.x the bundle), which
+// no API call reaches (see README). The read ends stay open until the containers are
+// recovered: the shim opens stderr after stdout, and a reader that came and went before
+// that second open would not wake it. Nothing is read from them.
 import { constants } from "node:fs";
 import { open, readdir, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
