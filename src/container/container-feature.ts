@@ -20,7 +20,7 @@ import { startContainer } from "./container-start.js";
 import { containerStatus } from "./container-status.js";
 import { stopContainer, stopContainerNow } from "./container-stop.js";
 import { updateContainerResources } from "./container-update.js";
-import { holdCreatedOutputs, type HeldOutputs } from "./interrupted-create.js";
+import { holdCreatedOutputs, releaseInterruptedCreates, type HeldOutputs } from "./interrupted-create.js";
 
 export interface ContainerApi {
   /** The containers, for the readers above (stats, streaming, events, metrics, checkpoint). */
@@ -45,6 +45,8 @@ export interface ContainerApi {
 export function containerFeature(deps: CriDeps, uses: ContainerUses): Feature<ContainerApi> {
   const ctx = newContainerContext(deps, uses);
   let held: HeldOutputs | undefined;
+  /** Interrupted Creates whose shim is still deleting the task, by container id. */
+  let releasing = new Map<string, Promise<void>>();
   return {
     runtime: {
       createContainer: createContainer(ctx),
@@ -63,9 +65,15 @@ export function containerFeature(deps: CriDeps, uses: ContainerUses): Feature<Co
       await ctx.fifos.start();
       try {
         await recoverContainers(ctx, held?.checkpoints);
+        // Start and Remove of such a container wait until the shim let go of the old task.
+        for (const [id, done] of releasing) {
+          const c = ctx.containers.exact(id);
+          if (c) c.cleanup = Promise.all([c.cleanup, done]).then(() => undefined);
+        }
       } finally {
         await held?.close();
         held = undefined;
+        releasing = new Map();
       }
     },
     /**
@@ -102,6 +110,7 @@ export function containerFeature(deps: CriDeps, uses: ContainerUses): Feature<Co
       async releaseInterruptedCreates() {
         held = await holdCreatedOutputs(deps.config.rootDir, deps.config.stateDir);
         if (held.count > 0) deps.logger.debug("holding the output FIFOs of never-started containers open", { fifos: held.count });
+        releasing = await releaseInterruptedCreates(deps, held);
       },
       handleExit: (e) => handleContainerExit(ctx, e),
       handleOOM: (id) => handleContainerOOM(ctx, id),

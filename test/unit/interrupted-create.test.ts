@@ -4,7 +4,7 @@
 // is the open the shim blocks in.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,9 +53,48 @@ test("holdCreatedOutputs: a CREATED container's stdout and stderr get a reader u
     for (const f of [...created, ...createdTty]) assert.equal(hasReader(f), true, f);
     for (const f of running) assert.equal(hasReader(f), false, f);
 
+    assert.deepEqual(held.written, [], "no writer on any FIFO");
+
     await held.close();
     for (const f of [...created, ...createdTty]) assert.equal(hasReader(f), false, f);
   } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test("holdCreatedOutputs: a writer waiting on a never-started container's stdout (a shim's Create) is let through and named; writerGone sees it leave", async () => {
+  const base = mkdtempSync(join(tmpdir(), "crib-interrupted-"));
+  const root = join(base, "root");
+  const state = join(base, "state");
+  let keepAlive: NodeJS.Timeout | undefined;
+  try {
+    const dirs = containerDirs(root, state, "c1");
+    mkdirSync(dirs.root, { recursive: true });
+    mkdirSync(dirs.io, { recursive: true });
+    writeFileSync(statusPath(dirs.root), encodeStatusCheckpoint(newStatus(1_700_000_000_000_000_000n)));
+    const stdout = join(dirs.io, "c1-stdout");
+    const stderr = join(dirs.io, "c1-stderr");
+    execFileSync("mkfifo", [stdout, stderr]);
+    // As the shim: a blocking open of stdout for writing, then of stderr, held a while.
+    const shim = spawn("sh", ["-c", `exec 3>"${stdout}"; exec 4>"${stderr}"; echo opened; sleep 0.3`], { stdio: ["ignore", "pipe", "ignore"] });
+    const exited = new Promise((r) => shim.once("exit", r));
+    let out = "";
+    shim.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(out, "", "the writer waits for a reader");
+
+    // writerGone polls on unref'd timers (crib's server keeps its loop alive): so does this.
+    keepAlive = setInterval(() => undefined, 1000);
+    const held = await holdCreatedOutputs(root, state);
+    assert.deepEqual(held.written, ["c1"]);
+    const gone = held.writerGone("c1", 5000);
+    await held.close(); // the watched container's FIFOs stay open until its writer is gone
+    assert.equal(await gone, true);
+    await exited;
+    assert.equal(out, "opened\n", "both opens went through");
+    assert.equal(hasReader(stdout), false, "closed once the writer left");
+  } finally {
+    clearInterval(keepAlive);
     rmSync(base, { recursive: true, force: true });
   }
 });
