@@ -85,3 +85,22 @@ export async function removeCgroupLeftovers(cgroupsPath: string | undefined, log
     ),
   );
 }
+
+/**
+ * SIGKILLs every process in a task's cgroup (the union over the hierarchies); returns how
+ * many. For a task containerd no longer knows, whose `runc init` still waits to be started.
+ */
+export async function killCgroupProcs(cgroupsPath: string | undefined): Promise<number> {
+  const rel = cgroupfsPath(cgroupsPath);
+  if (!rel) return 0;
+  const lists = await Promise.all((await hierarchies()).map((mnt) => readFile(join(mnt, rel, "cgroup.procs"), "utf8").catch(() => "")));
+  const pids = new Set(lists.flatMap((l) => l.split("\n").filter(Boolean)));
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      /* gone already */
+    }
+  }
+  return pids.size;
+}

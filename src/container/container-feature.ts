@@ -20,6 +20,7 @@ import { startContainer } from "./container-start.js";
 import { containerStatus } from "./container-status.js";
 import { stopContainer, stopContainerNow } from "./container-stop.js";
 import { updateContainerResources } from "./container-update.js";
+import { holdCreatedOutputs, releaseInterruptedCreates, type HeldOutputs } from "./interrupted-create.js";
 
 export interface ContainerApi {
   /** The containers, for the readers above (stats, streaming, events, metrics, checkpoint). */
@@ -28,6 +29,12 @@ export interface ContainerApi {
   stopContainers(sandboxId: string): Promise<void>;
   /** RemovePodSandbox's step: removes every container of the pod. */
   removeContainers(sandboxId: string): Promise<void>;
+  /**
+   * At start-up, before the pods are recovered (before any call reaches a shim): opens the
+   * output FIFOs of never-started containers, so that a shim a crash left waiting in
+   * Tasks.Create goes on (interrupted-create.ts); start() closes them.
+   */
+  releaseInterruptedCreates(): Promise<void>;
   /** A task exit from the monitor; false when the task is not one of crib's containers. */
   handleExit(e: TaskExit): boolean;
   handleOOM(containerId: string): boolean;
@@ -37,6 +44,9 @@ export interface ContainerApi {
 
 export function containerFeature(deps: CriDeps, uses: ContainerUses): Feature<ContainerApi> {
   const ctx = newContainerContext(deps, uses);
+  let held: HeldOutputs | undefined;
+  /** Interrupted Creates whose shim is still deleting the task, by container id. */
+  let releasing = new Map<string, Promise<void>>();
   return {
     runtime: {
       createContainer: createContainer(ctx),
@@ -53,7 +63,18 @@ export function containerFeature(deps: CriDeps, uses: ContainerUses): Feature<Co
     /** Rebuilds the store from containerd; run after the sandboxes are recovered and before exits are watched. */
     async start() {
       await ctx.fifos.start();
-      await recoverContainers(ctx);
+      try {
+        await recoverContainers(ctx, held?.checkpoints);
+        // Start and Remove of such a container wait until the shim let go of the old task.
+        for (const [id, done] of releasing) {
+          const c = ctx.containers.exact(id);
+          if (c) c.cleanup = Promise.all([c.cleanup, done]).then(() => undefined);
+        }
+      } finally {
+        await held?.close();
+        held = undefined;
+        releasing = new Map();
+      }
     },
     /**
      * Shutdown: stop reading the FIFOs (the shim keeps them open, so output waits in the
@@ -85,6 +106,11 @@ export function containerFeature(deps: CriDeps, uses: ContainerUses): Feature<Co
           removeContainerNow(ctx, c).catch((e) => errors.push(`failed to remove container "${c.id}": ${messageOf(e)}`)),
         );
         if (errors.length > 0) throw new Error(errors.join("; "));
+      },
+      async releaseInterruptedCreates() {
+        held = await holdCreatedOutputs(deps.config.rootDir, deps.config.stateDir);
+        if (held.count > 0) deps.logger.debug("holding the output FIFOs of never-started containers open", { fifos: held.count });
+        releasing = await releaseInterruptedCreates(deps, held);
       },
       handleExit: (e) => handleContainerExit(ctx, e),
       handleOOM: (id) => handleContainerOOM(ctx, id),

@@ -123,7 +123,12 @@ async function syncWithTask(ctx: ContainerContext, c: Container, tasks: Map<stri
   }
 }
 
-async function loadContainer(ctx: ContainerContext, record: ContainerdContainer, tasks: Map<string, Process> | undefined): Promise<Container | undefined> {
+async function loadContainer(
+  ctx: ContainerContext,
+  record: ContainerdContainer,
+  tasks: Map<string, Process> | undefined,
+  checkpoint: ContainerStatus | undefined,
+): Promise<Container | undefined> {
   const { logger } = ctx.deps;
   const meta = decodeContainerMetadata(record.extensions[CONTAINER_METADATA_EXTENSION]);
   if (!meta) {
@@ -136,7 +141,7 @@ async function loadContainer(ctx: ContainerContext, record: ContainerdContainer,
   /** The checkpoint as read: rewritten only if recovery changed it. */
   let saved: string | undefined;
   try {
-    status = await readStatusCheckpoint(dirs.root);
+    status = checkpoint ?? (await readStatusCheckpoint(dirs.root));
     saved = encodeStatusCheckpoint(status);
   } catch (e) {
     logger.warn("failed to load container status", { containerId: record.id, error: messageOf(e) });
@@ -178,11 +183,12 @@ async function removeOrphanDirs(base: string, known: Set<string>): Promise<void>
   }
 }
 
-export async function recoverContainers(ctx: ContainerContext): Promise<void> {
+/** `checkpoints`: the status checkpoints already read at start-up (interrupted-create.ts), by id. */
+export async function recoverContainers(ctx: ContainerContext, checkpoints?: ReadonlyMap<string, ContainerStatus>): Promise<void> {
   const { containerd: cd, config, logger } = ctx.deps;
   const [res, tasks] = await Promise.all([cd.containers.list({ filters: [`labels."${KIND_LABEL}"==${KIND_CONTAINER}`] }), listTasks(ctx)]);
   await mapLimit(res.containers, 16, async (record) => {
-    const c = await loadContainer(ctx, record, tasks).catch((e) => {
+    const c = await loadContainer(ctx, record, tasks, checkpoints?.get(record.id)).catch((e) => {
       logger.warn("failed to load container", { containerId: record.id, error: messageOf(e) });
       return undefined;
     });

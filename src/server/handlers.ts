@@ -50,6 +50,8 @@ export async function startServices(deps: CriDeps): Promise<Services> {
   const container = containerFeature(deps, { sandboxes: podLookup(deps.config, sandboxes), images, events: hub });
   const pod = podFeature(deps, { sandboxes, images, events: hub, containers: container.api });
   const containers = container.api.containers;
+  // Before anything asks a shim: a shim a crash left in Tasks.Create would stall it (issue 10).
+  await container.api.releaseInterruptedCreates();
   await pod.start();
   // --- containers (issue 4): recovered after the pods, before exits are watched, so the
   // reconcile after subscribing covers every exit that happened meanwhile.

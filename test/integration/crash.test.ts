@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, openSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -20,6 +20,7 @@ import { codeOfCall, connectCri, type CriClient } from "../client/cri-client.js"
 import { startTestCrib, type TestCrib } from "./helpers/start-crib.js";
 import { startContainerdProxy, type ContainerdProxy, type CrashTiming } from "./helpers/containerd-proxy.js";
 import { awaitCensusEmpty, censusScope, cgroupLeftovers, shimProcesses } from "./helpers/census.js";
+import { loadHarness } from "../harness/env.js";
 
 type PodInit = MessageInitShape<typeof PodSandboxConfigSchema>;
 type ContainerInit = MessageInitShape<typeof ContainerConfigSchema>;
@@ -43,7 +44,7 @@ interface CrashCase {
 }
 
 const T = "tasks.v1.Tasks/";
-const CASES: CrashCase[] = [
+const ALL_CASES: CrashCase[] = [
   { step: "RunPodSandbox", method: "Store/Create", timing: "after" },
   { step: "RunPodSandbox", method: "Store/Update", timing: "after" },
   { step: "RunPodSandbox", method: "Store/Update", timing: "after", nth: 2 },
@@ -75,6 +76,9 @@ const CASES: CrashCase[] = [
   { step: "RemovePodSandbox", method: "Containers/Delete", timing: "after", nth: 2 },
   { step: "RemovePodSandbox", method: "Store/Delete", timing: "before" },
 ];
+// containerd 1.6 has no Sandbox Store: its calls, and so those crash points, do not exist there.
+const HAS_SANDBOX_STORE = !loadHarness().containerd.version.startsWith("1.6");
+const CASES = ALL_CASES.filter((c) => HAS_SANDBOX_STORE || !c.method.startsWith("Store/"));
 
 function caseName(c: CrashCase): string {
   return `${c.step}${c.second ? " (second container)" : ""}: ${c.timing} ${c.method}${c.nth ? ` #${c.nth}` : ""}${c.delayMs !== undefined ? ` +${c.delayMs}ms` : ""}`;
@@ -261,6 +265,46 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
     }
   });
 
+  // The shim is in its blocking open of the container's stdout FIFO (crib, the reader, is
+  // dead) and holds its lock: the pause's State times out, and containerd 1.x kept the
+  // task's bundle after its clean-up timed out (a later Tasks.Create: "file exists").
+  it("a crash during a container's Tasks.Create: the pod stays READY, containerd drops the half-made task and its bundle, the container starts", async () => {
+    const { child, client } = await startChild();
+    const pod = podConfig();
+    let podId = "";
+    let ctrId = "";
+    try {
+      podId = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
+      ctrId = (await client.runtime.createContainer({ podSandboxId: podId, config: containerConfig(), sandboxConfig: pod })).containerId;
+      const hit = proxy.arm({ method: `${T}Create`, timing: "during", delayMs: 30 });
+      client.runtime.startContainer({ containerId: ctrId }).catch(() => undefined);
+      await hit;
+      child.kill("SIGKILL");
+      await new Promise((r) => (child.exitCode === null ? child.once("exit", r) : r(undefined)));
+    } finally {
+      client.close();
+    }
+    const again = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
+    try {
+      const status = await again.client.runtime.podSandboxStatus({ podSandboxId: podId });
+      assert.equal(status.status?.state, PodSandboxState.SANDBOX_READY, "the pod survived the restart");
+      assert.equal((await again.containerd.tasks.get({ containerId: podId })).process?.status, TaskStatus.RUNNING, "the pause runs");
+      assert.equal((await again.client.runtime.containerStatus({ containerId: ctrId })).status?.state, ContainerState.CONTAINER_CREATED);
+      // containerd's clean-up of the interrupted Create goes on in the background (its shim
+      // Delete waits up to 2 s for the stdio copy): the bundle goes, then Start can make a task.
+      const bundle = join(again.harness.containerd.state, "io.containerd.runtime.v2.task", cfg.namespace, ctrId);
+      const deadline = Date.now() + 10_000;
+      while (existsSync(bundle) && Date.now() < deadline) await sleep(100);
+      assert.ok(!existsSync(bundle), `containerd removed the half-made task's bundle ${bundle}`);
+      await again.client.runtime.startContainer({ containerId: ctrId });
+      assert.equal((await again.client.runtime.containerStatus({ containerId: ctrId })).status?.state, ContainerState.CONTAINER_RUNNING);
+      await removeEverything(again);
+      await awaitCensusEmpty(censusScope(again, { cgroupParents: [pod.linux!.cgroupParent!] }), "interrupted container Tasks.Create");
+    } finally {
+      await again.stop();
+    }
+  });
+
   it("a shim left without a task (Tasks.Create cut short: bundle deleted) is stopped at start-up; a live pod's shim stays", async () => {
     const first = await startTestCrib({ restrictOOMScoreAdj: true, namespace: cfg.namespace });
     const pod = podConfig();
@@ -305,7 +349,8 @@ describe("crash safety: kill -9 of crib at each containerd call", () => {
       assert.ok(cgroups.includes(`memory:${pod.linux!.cgroupParent}/${ctrId}`), JSON.stringify(cgroups));
       const scope = censusScope(t, { cgroupParents: [pod.linux!.cgroupParent!] });
       await assert.rejects(awaitCensusEmpty(scope, "", 0), (e: Error) => {
-        for (const what of ["shims", "containers", "snapshots", "sandboxes", "netns", "fifos", "stateDirs", "mounts", "ipAllocations"]) assert.match(e.message, new RegExp(`"${what}":\\["`), what);
+        const counted = ["shims", "containers", "snapshots", ...(HAS_SANDBOX_STORE ? ["sandboxes"] : []), "netns", "fifos", "stateDirs", "mounts", "ipAllocations"];
+        for (const what of counted) assert.match(e.message, new RegExp(`"${what}":\\["`), what);
         return true;
       });
       await removeEverything(t);
