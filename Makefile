@@ -1,6 +1,7 @@
 # crib: the two commands a newcomer needs are `make run` and `make test`.
 SHELL := /bin/bash
-NODE_TEST := node --import tsx --test --test-concurrency=1 --test-reporter=spec
+# --test-timeout: a test that hangs fails after 10 minutes instead of holding CI to its 90-minute limit.
+NODE_TEST := node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-timeout=600000
 
 .PHONY: all deps node-deps gen build typecheck lint run test test-unit test-integration test-compat bench clean mapping
 
